@@ -1,0 +1,222 @@
+// pybind11 bindings: argument checks (dtype, shape, strides) with clear errors, zero-copy views of
+// NumPy buffers, and the GIL released around every kernel.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <array>
+#include <cmath>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+#include "kernels.h"
+
+namespace py = pybind11;
+using namespace cleancut;
+
+namespace {
+
+// Raised to Python as cleancut.errors.InvalidInputError (a ValueError).
+struct ArgumentError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+[[noreturn]] void fail(const std::string& what) { throw ArgumentError(what); }
+
+template <class T>
+void check_dtype(const py::array& a, const char* name, const char* dtype) {
+  if (!a.dtype().is(py::dtype::of<T>())) {
+    fail(std::string(name) + " must have dtype " + dtype + ", got " + std::string(py::str(a.dtype())));
+  }
+}
+
+void check_rows(const py::array& a, const char* name, int64_t pixel_bytes) {
+  for (py::ssize_t d = 0; d < a.ndim(); ++d) {
+    if (a.shape(d) <= 0) fail(std::string(name) + " must not be empty, got shape " + std::string(py::str(py::tuple(py::cast(std::vector<py::ssize_t>(a.shape(), a.shape() + a.ndim()))))));
+  }
+  const bool packed = a.ndim() == 2 ? a.strides(1) == pixel_bytes
+                                    : a.strides(2) == static_cast<py::ssize_t>(sizeof(uint8_t)) && a.strides(1) == pixel_bytes;
+  if (!packed || a.strides(0) < a.shape(1) * pixel_bytes) {
+    fail(std::string(name) + " must have packed pixels and positive row strides (any row padding is fine); "
+         "pass numpy.ascontiguousarray(...) for other layouts");
+  }
+}
+
+// uint8 HxW (channels == 1) or HxWxC with C in `allowed`.
+ImageU8 image_view(const py::array& a, const char* name, std::initializer_list<int64_t> allowed) {
+  check_dtype<uint8_t>(a, name, "uint8");
+  int64_t channels = 1;
+  if (a.ndim() == 3) channels = a.shape(2);
+  else if (a.ndim() != 2) fail(std::string(name) + " must be a 2-D (HxW) or 3-D (HxWxC) array, got " + std::to_string(a.ndim()) + "-D");
+  bool ok = false;
+  for (int64_t c : allowed) ok |= c == channels;
+  if (!ok) fail(std::string(name) + " has " + std::to_string(channels) + " channel(s); this kernel does not take that");
+  check_rows(a, name, channels);
+  return {static_cast<const uint8_t*>(a.data()), a.shape(0), a.shape(1), channels, a.strides(0)};
+}
+
+MutImageU8 output_view(py::array& a, const char* name, int64_t height, int64_t width, int64_t channels) {
+  if (!a.writeable()) fail(std::string(name) + " must be writeable");
+  const ImageU8 v = image_view(a, name, {channels});
+  if (v.height != height || v.width != width || (channels > 1 && a.ndim() != 3) || (channels == 1 && a.ndim() != 2)) {
+    fail(std::string(name) + " must have shape (" + std::to_string(height) + ", " + std::to_string(width) +
+         (channels > 1 ? ", " + std::to_string(channels) : std::string()) + ")");
+  }
+  return {static_cast<uint8_t*>(a.mutable_data()), v.height, v.width, v.channels, v.row_stride};
+}
+
+py::array_t<uint8_t> new_image(int64_t height, int64_t width, int64_t channels) {
+  if (channels == 1) return py::array_t<uint8_t>({height, width});
+  return py::array_t<uint8_t>({height, width, channels});
+}
+
+ComposeMode parse_mode(const std::string& mode) {
+  if (mode == "straight") return ComposeMode::straight;
+  if (mode == "premultiplied") return ComposeMode::premultiplied;
+  if (mode == "over_color") return ComposeMode::over_color;
+  fail("compose mode must be 'straight', 'premultiplied' or 'over_color', got '" + mode + "'");
+}
+
+struct KernelSet {
+  const Kernels* table;
+
+  std::string isa() const { return table->isa; }
+
+  void prepare(const py::array& image, py::array& out, int64_t slot, std::array<float, 3> mean, std::array<float, 3> std) const {
+    const ImageU8 src = image_view(image, "image", {3, 4});
+    check_dtype<float>(out, "out", "float32");
+    if (out.ndim() != 4 || out.shape(1) != 3) fail("out must have shape (N, 3, H, W)");
+    if (!out.writeable() || !(out.flags() & py::array::c_style)) fail("out must be a writeable C-contiguous array");
+    if (slot < 0 || slot >= out.shape(0)) fail("slot " + std::to_string(slot) + " is outside the batch of " + std::to_string(out.shape(0)));
+    for (float s : std) {
+      if (!(s > 0.0f) || !std::isfinite(s)) fail("std values must be positive and finite");
+    }
+    const int64_t out_h = out.shape(2), out_w = out.shape(3);
+    if (out_h <= 0 || out_w <= 0) fail("out must not be empty");
+    float* dst = static_cast<float*>(out.mutable_data()) + slot * 3 * out_h * out_w;
+    const Normalisation norm{{mean[0], mean[1], mean[2]}, {std[0], std[1], std[2]}};
+    py::gil_scoped_release release;
+    table->prepare(src, dst, out_h, out_w, norm);
+  }
+
+  py::array upsample_mask(const py::array& saliency, int64_t height, int64_t width, std::optional<py::array> out) const {
+    check_dtype<float>(saliency, "saliency", "float32");
+    if (saliency.ndim() != 2) fail("saliency must be a 2-D float32 map, got " + std::to_string(saliency.ndim()) + "-D");
+    if (saliency.shape(0) <= 0 || saliency.shape(1) <= 0) fail("saliency must not be empty");
+    if (saliency.strides(1) != sizeof(float) || saliency.strides(0) < saliency.shape(1) * py::ssize_t(sizeof(float)) ||
+        saliency.strides(0) % sizeof(float) != 0) {
+      fail("saliency rows must be contiguous with a positive row stride");
+    }
+    if (height <= 0 || width <= 0) fail("mask size must be positive, got " + std::to_string(height) + "x" + std::to_string(width));
+    py::array result = out ? *out : py::array(new_image(height, width, 1));
+    const MutImageU8 dst = output_view(result, "out", height, width, 1);
+    const PlaneF32 src{static_cast<const float*>(saliency.data()), saliency.shape(0), saliency.shape(1),
+                       saliency.strides(0) / py::ssize_t(sizeof(float))};
+    py::gil_scoped_release release;
+    table->upsample_mask(src, dst);
+    return result;
+  }
+
+  py::array compose(const py::array& image, const py::array& alpha, const std::string& mode,
+                    std::array<int, 4> bgcolor, std::optional<py::array> out) const {
+    const ImageU8 rgb = image_view(image, "image", {3, 4});
+    const ImageU8 mask = image_view(alpha, "alpha", {1});
+    if (alpha.ndim() != 2 || mask.height != rgb.height || mask.width != rgb.width) {
+      fail("alpha must be a 2-D array with the image's height and width");
+    }
+    uint8_t bg[4];
+    for (int c = 0; c < 4; ++c) {
+      if (bgcolor[c] < 0 || bgcolor[c] > 255) fail("bgcolor components must be in 0..255");
+      bg[c] = static_cast<uint8_t>(bgcolor[c]);
+    }
+    const ComposeMode m = parse_mode(mode);
+    py::array result = out ? *out : py::array(new_image(rgb.height, rgb.width, 4));
+    const MutImageU8 dst = output_view(result, "out", rgb.height, rgb.width, 4);
+    py::gil_scoped_release release;
+    table->compose(rgb, mask, dst, m, bg);
+    return result;
+  }
+
+  py::array morphology(const py::array& mask, const std::string& op, const std::string& shape, int radius,
+                       std::optional<py::array> out) const {
+    const ImageU8 src = image_view(mask, "mask", {1});
+    if (mask.ndim() != 2) fail("mask must be a 2-D uint8 array");
+    if (op != "erode" && op != "dilate") fail("op must be 'erode' or 'dilate', got '" + op + "'");
+    if (shape != "square" && shape != "disk") fail("shape must be 'square' or 'disk', got '" + shape + "'");
+    if (radius < 0 || radius > 1024) fail("radius must be in 0..1024, got " + std::to_string(radius));
+    py::array result = out ? *out : py::array(new_image(src.height, src.width, 1));
+    const MutImageU8 dst = output_view(result, "out", src.height, src.width, 1);
+    if (dst.data == src.data) fail("out must not be the input array");
+    py::gil_scoped_release release;
+    table->morphology(src, dst, op == "erode" ? MorphOp::erode : MorphOp::dilate,
+                      shape == "square" ? MorphShape::square : MorphShape::disk, radius);
+    return result;
+  }
+
+  py::array gaussian_blur(const py::array& mask, float sigma, int radius, std::optional<py::array> out) const {
+    const ImageU8 src = image_view(mask, "mask", {1});
+    if (mask.ndim() != 2) fail("mask must be a 2-D uint8 array");
+    if (!(sigma >= 0.0f) || !std::isfinite(sigma)) fail("sigma must be a finite number >= 0");
+    if (radius < 0) radius = static_cast<int>(4.0f * sigma + 0.5f);  // scipy's truncate=4
+    if (radius > 1024) fail("radius must be at most 1024, got " + std::to_string(radius));
+    py::array result = out ? *out : py::array(new_image(src.height, src.width, 1));
+    const MutImageU8 dst = output_view(result, "out", src.height, src.width, 1);
+    if (dst.data == src.data) fail("out must not be the input array");
+    py::gil_scoped_release release;
+    table->gaussian_blur(src, dst, sigma, radius);
+    return result;
+  }
+};
+
+KernelSet kernel_set(const std::string& isa) {
+  const Kernels* table = find_kernels(isa);
+  if (table == nullptr) fail("ISA '" + isa + "' is not available on this CPU/build");
+  return KernelSet{table};
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_native, m) {
+  m.doc() = "cleancut's C++ pixel kernels (scalar oracle + SIMD per ISA, dispatched once at import)";
+
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const ArgumentError& e) {
+      py::object cls = py::module_::import("cleancut.errors").attr("InvalidInputError");
+      PyErr_SetString(cls.ptr(), e.what());
+    }
+  });
+
+  py::class_<KernelSet>(m, "KernelSet")
+      .def_property_readonly("isa", &KernelSet::isa)
+      .def("prepare", &KernelSet::prepare, py::arg("image"), py::arg("out"), py::arg("slot") = 0,
+           py::arg("mean"), py::arg("std"),
+           "Resample uint8 HxWx3|4 (Lanczos-3) into out[slot] (float32 N x 3 x H x W), normalised.")
+      .def("upsample_mask", &KernelSet::upsample_mask, py::arg("saliency"), py::arg("height"), py::arg("width"),
+           py::arg("out") = py::none(), "Min-max normalise a float32 map and Lanczos-3 resample it to uint8 HxW.")
+      .def("compose", &KernelSet::compose, py::arg("image"), py::arg("alpha"), py::arg("mode") = "straight",
+           py::arg("bgcolor") = std::array<int, 4>{0, 0, 0, 0}, py::arg("out") = py::none(),
+           "RGB(A) + alpha -> RGBA: 'straight', 'premultiplied' or 'over_color' (bgcolor RGBA).")
+      .def("morphology", &KernelSet::morphology, py::arg("mask"), py::arg("op"), py::arg("shape") = "disk",
+           py::arg("radius") = 1, py::arg("out") = py::none(), "Grey-level erode/dilate of a uint8 mask.")
+      .def("gaussian_blur", &KernelSet::gaussian_blur, py::arg("mask"), py::arg("sigma"), py::arg("radius") = -1,
+           py::arg("out") = py::none(), "Separable Gaussian of a uint8 mask (reflect borders; radius -1: 4*sigma).");
+
+  std::vector<std::string> available, compiled;
+  for (const Kernels* t : supported_kernels()) available.push_back(t->isa);
+  compiled.push_back("scalar");
+#ifdef CLEANCUT_X86
+  compiled.push_back("avx2");
+  compiled.push_back("avx512");
+#endif
+  m.attr("available_isas") = available;
+  m.attr("compiled_isas") = compiled;
+  m.def("kernel_set", &kernel_set, py::arg("isa"), "The kernels of one ISA (for tests and benchmarks).");
+  try {
+    m.attr("active") = KernelSet{&active_kernels()};
+  } catch (const std::runtime_error& e) {
+    throw ArgumentError(e.what());
+  }
+}

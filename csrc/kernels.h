@@ -1,0 +1,74 @@
+// Kernel signatures and the dispatch table. Every pointer/size here was validated by the bindings.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace cleancut {
+
+// A 2-D plane of uint8 pixels with `channels` interleaved bytes per pixel and any row stride.
+struct ImageU8 {
+  const uint8_t* data;
+  int64_t height, width, channels, row_stride;
+};
+struct MutImageU8 {
+  uint8_t* data;
+  int64_t height, width, channels, row_stride;
+};
+struct PlaneF32 {
+  const float* data;
+  int64_t height, width, row_stride;  // row_stride in elements
+};
+
+// rgb (3 or 4 channels) + alpha -> RGBA.
+enum class ComposeMode : int { straight = 0, premultiplied = 1, over_color = 2 };
+enum class MorphOp : int { erode = 0, dilate = 1 };
+enum class MorphShape : int { square = 0, disk = 1 };
+
+struct Normalisation {
+  float mean[3];
+  float std[3];
+};
+
+struct Kernels {
+  const char* isa;
+  // uint8 HxWx(3|4) -> float32 3 x out_h x out_w planar, Lanczos-3 resampled, divided by the
+  // image max and standardised (ImageNet mean/std) — rembg's U²-Net input.
+  void (*prepare)(ImageU8 src, float* dst, int64_t out_h, int64_t out_w, const Normalisation& norm);
+  // float saliency map -> min-max normalised -> Lanczos-3 resampled uint8 alpha.
+  void (*upsample_mask)(PlaneF32 src, MutImageU8 dst);
+  // RGBA out; with 4-channel input the input alpha multiplies the mask.
+  void (*compose)(ImageU8 rgb, ImageU8 alpha, MutImageU8 dst, ComposeMode mode, const uint8_t bg[4]);
+  // One structuring-element pass of erode or dilate; out-of-image pixels never win.
+  void (*morphology)(ImageU8 src, MutImageU8 dst, MorphOp op, MorphShape shape, int radius);
+  // Separable Gaussian with symmetric-reflect borders (scipy.ndimage's 'reflect').
+  void (*gaussian_blur)(ImageU8 src, MutImageU8 dst, float sigma, int radius);
+};
+
+// Every ISA namespace (scalar, avx2, avx512) defines the same set of functions.
+#define CLEANCUT_DECLARE_KERNELS                                                                     \
+  void prepare(ImageU8 src, float* dst, int64_t out_h, int64_t out_w, const Normalisation& norm); \
+  void upsample_mask(PlaneF32 src, MutImageU8 dst);                                               \
+  void compose(ImageU8 rgb, ImageU8 alpha, MutImageU8 dst, ComposeMode mode, const uint8_t bg[4]); \
+  void morphology(ImageU8 src, MutImageU8 dst, MorphOp op, MorphShape shape, int radius);          \
+  void gaussian_blur(ImageU8 src, MutImageU8 dst, float sigma, int radius);
+
+namespace scalar {
+CLEANCUT_DECLARE_KERNELS
+}
+#ifdef CLEANCUT_X86
+namespace avx2 {
+CLEANCUT_DECLARE_KERNELS
+}
+namespace avx512 {
+CLEANCUT_DECLARE_KERNELS
+}
+#endif
+
+// The ISAs this build has and this CPU runs, best last.
+std::vector<const Kernels*> supported_kernels();
+// The table picked once at import: the best supported, unless CLEANCUT_FORCE_ISA names another.
+const Kernels& active_kernels();
+const Kernels* find_kernels(const std::string& isa);  // nullptr when unsupported here
+
+}  // namespace cleancut

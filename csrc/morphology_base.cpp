@@ -1,0 +1,22 @@
+// Scalar oracle for erode/dilate: the shared algorithm with plain per-byte row combines.
+#include <algorithm>
+
+#include "morphology_impl.h"
+
+namespace cleancut::scalar {
+
+struct ScalarRows {
+  static void combine(MorphOp op, const uint8_t* a, const uint8_t* b, uint8_t* out, int64_t n) {
+    if (op == MorphOp::erode) {
+      for (int64_t i = 0; i < n; ++i) out[i] = std::min(a[i], b[i]);
+    } else {
+      for (int64_t i = 0; i < n; ++i) out[i] = std::max(a[i], b[i]);
+    }
+  }
+};
+
+void morphology(ImageU8 src, MutImageU8 dst, MorphOp op, MorphShape shape, int radius) {
+  Morphology<ScalarRows>{op}.run(src, dst, shape, radius);
+}
+
+}  // namespace cleancut::scalar
