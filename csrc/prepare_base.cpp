@@ -1,37 +1,43 @@
-// Scalar oracle: Lanczos-3 resample (vertical, then horizontal per output row) + normalisation.
+// Scalar oracle for prepare: Pillow's LANCZOS resize, bit for bit (fixed point, horizontal pass
+// into an 8-bit intermediate, then vertical), then rembg's normalisation into planar float32.
 #include <algorithm>
 #include <vector>
 
 #include "prepare_common.h"
-#include "resample_coeffs.h"
 
 namespace cleancut::scalar {
 
 void prepare(ImageU8 src, float* dst, int64_t out_h, int64_t out_w, const Normalisation& norm) {
   const ResampleCoeffs cy = lanczos_coeffs(src.height, out_h);
   const ResampleCoeffs cx = lanczos_coeffs(src.width, out_w);
-  const int64_t row_len = src.width * src.channels;
-  const int64_t plane = out_h * out_w;
-  std::vector<float> column_sums(row_len);
-  float image_max = 0.0f;
+  const RowSpan span = rows_used(cy);
+  const int64_t plane = out_h * out_w, rows = span.last - span.first;
 
-  for (int64_t y = 0; y < out_h; ++y) {
-    for (int64_t j = 0; j < row_len; ++j) {
-      float acc = 0.0f;
-      for (int64_t k = 0; k < cy.count[y]; ++k) {
-        const uint8_t* row = src.data + (cy.start[y] + k) * src.row_stride;
-        acc = acc + cy.weights[k * cy.padded_out + y] * static_cast<float>(row[j]);
-      }
-      column_sums[j] = acc;
-    }
+  // Horizontal pass: planar 8-bit intermediate, [channel][row - span.first][x].
+  std::vector<uint8_t> horizontal(3 * rows * out_w);
+  for (int64_t r = 0; r < rows; ++r) {
+    const uint8_t* in = src.data + (span.first + r) * src.row_stride;
     for (int64_t c = 0; c < 3; ++c) {
+      for (int64_t x = 0; x < out_w; ++x) {
+        int32_t sum = kFixedPointHalf;
+        for (int64_t k = 0; k < cx.count[x]; ++k) {
+          sum += in[(cx.start[x] + k) * src.channels + c] * cx.fixed[k * cx.padded_out + x];
+        }
+        horizontal[(c * rows + r) * out_w + x] = clip8(sum);
+      }
+    }
+  }
+
+  float image_max = 0.0f;
+  for (int64_t c = 0; c < 3; ++c) {
+    for (int64_t y = 0; y < out_h; ++y) {
       float* out = dst + c * plane + y * out_w;
       for (int64_t x = 0; x < out_w; ++x) {
-        float acc = 0.0f;
-        for (int64_t k = 0; k < cx.count[x]; ++k) {
-          acc = acc + cx.weights[k * cx.padded_out + x] * column_sums[(cx.start[x] + k) * src.channels + c];
+        int32_t sum = kFixedPointHalf;
+        for (int64_t k = 0; k < cy.count[y]; ++k) {
+          sum += horizontal[(c * rows + cy.start[y] - span.first + k) * out_w + x] * cy.fixed[k * cy.padded_out + y];
         }
-        out[x] = std::min(std::max(acc, 0.0f), 255.0f);
+        out[x] = clip8(sum);
         image_max = std::max(image_max, out[x]);
       }
     }

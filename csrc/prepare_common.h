@@ -1,7 +1,23 @@
 #pragma once
 #include "kernels.h"
+#include "resample_coeffs.h"
 
 namespace cleancut {
+
+// Pillow's clip8: floor(sum / 2^kFixedPointBits) clamped to 0..255.
+static inline uint8_t clip8(int32_t sum) {
+  const int32_t v = sum >> kFixedPointBits;
+  return static_cast<uint8_t>(v < 0 ? 0 : v > 255 ? 255 : v);
+}
+constexpr int32_t kFixedPointHalf = 1 << (kFixedPointBits - 1);
+
+// The source rows the vertical pass reads, [first, last).
+struct RowSpan {
+  int64_t first, last;
+};
+static inline RowSpan rows_used(const ResampleCoeffs& cy) {
+  return {cy.start.front(), cy.start.back() + cy.count.back()};
+}
 
 // rembg's (v / max(v) - mean) / std as one multiply-add per channel: v * scale + offset.
 struct ChannelAffine {

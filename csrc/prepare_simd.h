@@ -1,54 +1,68 @@
-// SIMD prepare, templated on an ISA's Vec; same arithmetic, in the same order, as prepare_base.cpp.
+// SIMD prepare, templated on an ISA's Vec; the same integer arithmetic as prepare_base.cpp
+// (so bit-identical), with gathers across outputs in the horizontal pass.
 #pragma once
-#include <algorithm>
 #include <vector>
 
 #include "prepare_common.h"
-#include "resample_coeffs.h"
 #include "simd_loop.h"
 
 namespace cleancut {
 namespace {
 
 template <class V>
+typename V::I clip8_lanes(typename V::I sum) {
+  return V::min_i32(V::max_i32(V::template sar_i32<kFixedPointBits>(sum), V::set1_i32(0)), V::set1_i32(255));
+}
+
+template <class V>
 void prepare_simd(ImageU8 src, float* dst, int64_t out_h, int64_t out_w, const Normalisation& norm) {
   using F = typename V::F;
+  using I = typename V::I;
   const ResampleCoeffs cy = lanczos_coeffs(src.height, out_h);
   const ResampleCoeffs cx = lanczos_coeffs(src.width, out_w);
-  const int64_t row_len = src.width * src.channels;
-  const int64_t plane = out_h * out_w;
-  std::vector<float> column_sums(row_len + V::N);
-  F image_max = V::zero();
+  const RowSpan span = rows_used(cy);
+  const int64_t plane = out_h * out_w, rows = span.last - span.first, row_len = src.width * src.channels;
+  // Rows of the intermediate are padded so full-vector loads stay inside it.
+  const int64_t stride = cx.padded_out;
 
-  // Gather indices into the interleaved column sums, per tap and channel.
-  std::vector<int32_t> gather_index(cx.index.size() * 3);
+  std::vector<int32_t> gather_index(3 * cx.index.size());
   for (size_t i = 0; i < cx.index.size(); ++i) {
     for (int32_t c = 0; c < 3; ++c) gather_index[c * cx.index.size() + i] = cx.index[i] * int32_t(src.channels) + c;
   }
 
-  for (int64_t y = 0; y < out_h; ++y) {
+  std::vector<uint8_t> horizontal(3 * rows * stride + V::NB);
+  std::vector<int32_t> widened(row_len + V::N);
+  for (int64_t r = 0; r < rows; ++r) {
+    const uint8_t* in = src.data + (span.first + r) * src.row_stride;
     vector_loop<V::N>(row_len, [&](auto tail, int64_t j, int64_t count) {
-      F acc = V::zero();
-      for (int64_t k = 0; k < cy.count[y]; ++k) {
-        const uint8_t* row = src.data + (cy.start[y] + k) * src.row_stride;
-        acc = V::add(acc, V::mul(V::set1(cy.weights[k * cy.padded_out + y]), load_u8<V>(row + j, count, tail)));
-      }
-      V::store(column_sums.data() + j, acc);
+      V::store_i32(widened.data() + j, load_u8_i32<V>(in + j, count, tail));
     });
     for (int64_t c = 0; c < 3; ++c) {
-      float* out = dst + c * plane + y * out_w;
       const int32_t* index = gather_index.data() + c * cx.index.size();
-      vector_loop<V::N>(out_w, [&](auto tail, int64_t x, int64_t count) {
-        F acc = V::zero();
+      for (int64_t x = 0; x < cx.padded_out; x += V::N) {
+        I sum = V::set1_i32(kFixedPointHalf);
         for (int64_t k = 0; k < cx.taps; ++k) {
           const int64_t entry = k * cx.padded_out + x;
-          acc = V::add(acc, V::mul(V::load(cx.weights.data() + entry),
-                                   V::gather(column_sums.data(), V::load_i32(index + entry))));
+          sum = V::add_i32(sum, V::mul_i32(V::load_i32(cx.fixed.data() + entry), V::gather_i32(widened.data(), V::load_i32(index + entry))));
         }
-        acc = V::min(V::max(acc, V::zero()), V::set1(255.0f));
-        // Lanes past out_w hold clamped zeros (zero weights), which cannot raise the max.
-        image_max = V::max(image_max, acc);
-        store_f32<V>(out + x, acc, count, tail);
+        V::store_i32_u8(horizontal.data() + (c * rows + r) * stride + x, clip8_lanes<V>(sum));
+      }
+    }
+  }
+
+  F image_max = V::zero();
+  for (int64_t c = 0; c < 3; ++c) {
+    for (int64_t y = 0; y < out_h; ++y) {
+      float* out = dst + c * plane + y * out_w;
+      const uint8_t* first_row = horizontal.data() + (c * rows + cy.start[y] - span.first) * stride;
+      vector_loop<V::N>(out_w, [&](auto tail, int64_t x, int64_t count) {
+        I sum = V::set1_i32(kFixedPointHalf);
+        for (int64_t k = 0; k < cy.count[y]; ++k) {
+          sum = V::add_i32(sum, V::mul_i32(V::set1_i32(cy.fixed[k * cy.padded_out + y]), V::load_u8_i32(first_row + k * stride + x)));
+        }
+        const F value = V::to_f32(clip8_lanes<V>(sum));
+        image_max = V::max(image_max, value);  // lanes past out_w read the zero padding
+        store_f32<V>(out + x, value, count, tail);
       });
     }
   }

