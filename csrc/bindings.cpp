@@ -57,12 +57,14 @@ ImageU8 image_view(const py::array& a, const char* name, std::initializer_list<i
 }
 
 MutImageU8 output_view(py::array& a, const char* name, int64_t height, int64_t width, int64_t channels) {
-  if (!a.writeable()) fail(std::string(name) + " must be writeable");
-  const ImageU8 v = image_view(a, name, {channels});
-  if (v.height != height || v.width != width || (channels > 1 && a.ndim() != 3) || (channels == 1 && a.ndim() != 2)) {
+  const bool shape_ok = a.ndim() == (channels > 1 ? 3 : 2) && a.shape(0) == height && a.shape(1) == width &&
+                        (channels == 1 || a.shape(2) == channels);
+  if (!shape_ok) {
     fail(std::string(name) + " must have shape (" + std::to_string(height) + ", " + std::to_string(width) +
          (channels > 1 ? ", " + std::to_string(channels) : std::string()) + ")");
   }
+  if (!a.writeable()) fail(std::string(name) + " must be writeable");
+  const ImageU8 v = image_view(a, name, {channels});
   return {static_cast<uint8_t*>(a.mutable_data()), v.height, v.width, v.channels, v.row_stride};
 }
 

@@ -39,7 +39,8 @@ def _fit(width: int, height: int, max_side: int | None) -> tuple[int, int] | Non
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
-def _open(data: bytes, max_pixels: int, max_side: int | None) -> Image.Image:
+def _open(data: bytes, max_pixels: int, max_side: int | None) -> tuple[Image.Image, tuple[int, int] | None]:
+    """The decoded image and the size ``max_side`` asks for, from the header's size."""
     if not data:
         raise ImageDecodeError("no image data (0 bytes)")
     try:
@@ -59,14 +60,17 @@ def _open(data: bytes, max_pixels: int, max_side: int | None) -> Image.Image:
         image.load()
     except Exception as e:
         raise ImageDecodeError(f"cannot decode the {image.format} image (truncated or corrupt?): {e}") from e
-    return image
+    return image, target
 
 
-def _orient(image: Image.Image) -> Image.Image:
+def _orient(image: Image.Image, target: tuple[int, int] | None = None) -> tuple[Image.Image, tuple[int, int] | None]:
     try:
-        return ImageOps.exif_transpose(image)
+        oriented = ImageOps.exif_transpose(image)
     except Exception:  # malformed EXIF: keep the pixels as stored rather than fail the cut
-        return image
+        return image, target
+    if target is not None and oriented.size != image.size:
+        target = target[::-1]
+    return oriented, target
 
 
 def _to_8bit_rgb(image: Image.Image) -> Image.Image:
@@ -108,10 +112,10 @@ def decode(
 ) -> np.ndarray:
     """Any supported input -> uint8 RGB or RGBA pixels, downscaled to ``max_side`` if given."""
     if isinstance(data, (bytes, bytearray, memoryview)):
-        image = _to_8bit_rgb(_orient(_open(bytes(data), max_pixels, max_side)))
+        image, target = _orient(*_open(bytes(data), max_pixels, max_side))
     elif isinstance(data, Image.Image):
         _check_size(data.width, data.height, max_pixels)
-        image = _to_8bit_rgb(_orient(data))
+        image, target = _orient(data, _fit(data.width, data.height, max_side))
     elif isinstance(data, np.ndarray):
         if data.ndim not in (2, 3):
             raise InvalidInputError(f"arrays must be HxW or HxWxC, got {data.ndim}-D shape {data.shape}")
@@ -123,7 +127,7 @@ def decode(
         image = Image.fromarray(pixels)
     else:
         raise InvalidInputError(f"cannot remove the background of a {type(data).__name__}: pass bytes, a PIL image or a NumPy array")
-    target = _fit(image.width, image.height, max_side)
-    if target is not None:
+    image = _to_8bit_rgb(image)
+    if target is not None and target != image.size:
         image = image.resize(target, Image.Resampling.LANCZOS, reducing_gap=3.0)
     return np.asarray(image)

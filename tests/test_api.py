@@ -1,0 +1,218 @@
+"""remove(): rembg parity on real photos, return types, options, and bad input."""
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import cleancut
+from cleancut import ImageDecodeError, ImageTooLargeError, InvalidInputError, refine
+from conftest import photos
+
+PHOTOS = photos()
+
+
+def png_bytes(image: Image.Image, fmt: str = "PNG", **params) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **params)
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="module")
+def rembg_session(model_path):
+    import rembg
+
+    return rembg.new_session("u2netp")
+
+
+@pytest.mark.rembg
+@pytest.mark.parametrize("name", sorted(PHOTOS))
+def test_alpha_agrees_with_rembg(name, session, rembg_session):
+    import rembg
+
+    image = PHOTOS[name]
+    ours = cleancut.remove(image, session=session, only_mask=True).astype(np.int16)
+    theirs = np.asarray(rembg.remove(image, session=rembg_session, only_mask=True)).astype(np.int16)
+    assert ours.shape == theirs.shape == image.shape[:2]
+    assert np.abs(ours - theirs).mean() <= 1.0
+    a, b = ours > 127, theirs > 127
+    if b.mean() > 0.02:  # a clear subject
+        assert (a & b).sum() / (a | b).sum() >= 0.99
+
+
+@pytest.mark.rembg
+def test_post_process_mask_agrees_with_rembg(session, rembg_session):
+    import rembg
+
+    image = PHOTOS["astronaut"]
+    ours = cleancut.remove(image, session=session, only_mask=True, post_process_mask=True)
+    theirs = np.asarray(rembg.remove(image, session=rembg_session, only_mask=True, post_process_mask=True))
+    assert set(np.unique(ours)) <= {0, 255}
+    assert (ours != theirs).mean() < 0.002
+
+
+def test_alpha_is_soft(session):
+    alpha = cleancut.remove(PHOTOS["astronaut"], session=session, only_mask=True)
+    assert ((alpha > 0) & (alpha < 255)).sum() > 1000
+
+
+def test_return_types_follow_the_input(session):
+    image = PHOTOS["chelsea"]
+    as_array = cleancut.remove(image, session=session)
+    assert as_array.shape == (*image.shape[:2], 4) and as_array.dtype == np.uint8
+    assert np.array_equal(as_array[..., :3], image), "straight colour: RGB untouched"
+
+    as_pil = cleancut.remove(Image.fromarray(image), session=session)
+    assert isinstance(as_pil, Image.Image) and as_pil.mode == "RGBA"
+    assert np.array_equal(np.asarray(as_pil), as_array)
+
+    as_bytes = cleancut.remove(png_bytes(Image.fromarray(image)), session=session)
+    decoded = Image.open(io.BytesIO(as_bytes))
+    assert decoded.format == "PNG" and decoded.mode == "RGBA"
+    assert np.array_equal(np.asarray(decoded), as_array)
+
+    forced = cleancut.remove(image, session=session, force_return_bytes=True)
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(forced))), as_array)
+
+
+def test_only_mask_bgcolor_and_premultiplied(session):
+    image = PHOTOS["coffee"]
+    mask = cleancut.remove(image, session=session, only_mask=True)
+    assert mask.shape == image.shape[:2]
+    assert cleancut.remove(Image.fromarray(image), session=session, only_mask=True).mode == "L"
+
+    on_white = cleancut.remove(image, session=session, bgcolor=(255, 255, 255, 255))
+    assert (on_white[..., 3] == 255).all()
+    background = mask == 0
+    assert (on_white[background][:, :3] == 255).all()
+
+    premultiplied = cleancut.remove(image, session=session, premultiplied=True)
+    expected = np.round(image.astype(np.float64) * mask[..., None] / 255)
+    assert np.array_equal(premultiplied[..., :3], expected.astype(np.uint8))
+
+
+def test_soft_refinement_keeps_the_alpha_soft(session):
+    image = PHOTOS["astronaut"]
+    base = cleancut.remove(image, session=session, only_mask=True)
+    refined = cleancut.remove(image, session=session, only_mask=True, erode_radius=2, dilate_radius=2, edge_blur=1.5)
+    assert np.array_equal(refined, refine.edge_blur(refine.dilate(refine.erode(base, 2), 2), 1.5))
+    assert ((refined > 0) & (refined < 255)).sum() > 1000
+    band = refine.edge_band(base)
+    assert np.array_equal(refine.edge_blur(base, 2.0)[~band], base[~band])
+
+
+def test_rgba_input_keeps_its_transparency(session):
+    image = np.dstack([PHOTOS["chelsea"], np.zeros(PHOTOS["chelsea"].shape[:2], np.uint8)])
+    image[:, : image.shape[1] // 2, 3] = 255
+    out = cleancut.remove(image, session=session)
+    assert not out[:, image.shape[1] // 2 :, 3].any()
+
+
+def test_max_side_downscales_first(session):
+    out = cleancut.remove(png_bytes(Image.fromarray(PHOTOS["rocket"]), "JPEG"), session=session, max_side=200)
+    assert Image.open(io.BytesIO(out)).size == (200, 133)
+    assert cleancut.remove(PHOTOS["rocket"], session=session, max_side=100).shape == (67, 100, 4)
+
+
+def test_alpha_matting_is_not_silently_ignored(session):
+    with pytest.raises(NotImplementedError, match="alpha_matting"):
+        cleancut.remove(PHOTOS["coffee"], session=session, alpha_matting=True)
+
+
+@pytest.mark.parametrize("mode", ["L", "LA", "P", "PA", "CMYK", "I;16", "I", "1", "RGBA"])
+def test_image_modes_decode_to_8bit(session, mode):
+    base = Image.fromarray(PHOTOS["chelsea"])
+    if mode == "I;16":
+        image = Image.fromarray(np.asarray(base.convert("L")).astype(np.uint16) * 257)
+        assert image.mode == "I;16"
+    elif mode == "PA":
+        image = base.convert("RGBA").convert("PA")
+    else:
+        image = base.convert(mode)
+    out = cleancut.remove(image, session=session)
+    assert out.mode == "RGBA" and out.size == base.size
+    if mode in ("I;16", "I", "L"):
+        grey = np.asarray(base.convert("L"))
+        assert np.abs(np.asarray(out)[..., 0].astype(int) - grey).max() <= 1
+
+
+def test_palette_transparency_and_gif_first_frame(session):
+    frames = [Image.new("P", (40, 30), i) for i in (1, 2)]
+    gif = io.BytesIO()
+    frames[0].save(gif, "GIF", save_all=True, append_images=frames[1:], transparency=1)
+    out = np.asarray(Image.open(io.BytesIO(cleancut.remove(gif.getvalue(), session=session))))
+    assert out.shape == (30, 40, 4)
+    assert not out[..., 3].any(), "palette index 1 is transparent in frame 0"
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP", "BMP", "TIFF"])
+def test_formats(session, fmt):
+    data = png_bytes(Image.fromarray(PHOTOS["coffee"]), fmt)
+    out = Image.open(io.BytesIO(cleancut.remove(data, session=session)))
+    assert out.size == (600, 400) and out.mode == "RGBA"
+
+
+def test_exif_orientation_is_applied(session):
+    image = Image.fromarray(PHOTOS["rocket"])
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90° clockwise on display
+    data = png_bytes(image, "JPEG", exif=exif.tobytes())
+    assert Image.open(io.BytesIO(cleancut.remove(data, session=session))).size == (image.height, image.width)
+
+
+def truncated(fmt):
+    data = png_bytes(Image.fromarray(PHOTOS["coffee"]), fmt)
+    return data[: len(data) // 2]
+
+
+def png_header_claiming(width, height):
+    import struct
+    import zlib
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    def chunk(kind, body):
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize(
+    "data, error",
+    [
+        (b"", ImageDecodeError),
+        (np.random.default_rng(0).bytes(5000), ImageDecodeError),
+        (truncated("JPEG"), ImageDecodeError),
+        (truncated("PNG"), ImageDecodeError),
+        (png_header_claiming(50000, 50000), ImageTooLargeError),
+        (np.array(5, np.uint8), InvalidInputError),
+        (np.zeros((2, 3, 4, 5), np.uint8), InvalidInputError),
+        (np.zeros((20, 30, 3), np.float64), InvalidInputError),
+        (np.zeros((20, 30, 2), np.uint8), InvalidInputError),
+        ("photo.jpg", InvalidInputError),
+    ],
+    ids=["empty", "random", "truncated-jpeg", "truncated-png", "50000x50000", "0-dim", "4-D", "float64", "2-channel", "str"],
+)
+def test_bad_input_raises_a_cleancut_error(session, data, error):
+    with pytest.raises(error) as info:
+        cleancut.remove(data, session=session)
+    assert isinstance(info.value, ValueError) and str(info.value)
+
+
+def test_pixel_limit_is_configurable(session):
+    data = png_bytes(Image.fromarray(PHOTOS["coffee"]))
+    with pytest.raises(ImageTooLargeError, match="240,000"):
+        cleancut.remove(data, session=session, max_pixels=100_000)
+
+
+@pytest.mark.parametrize("shape", [(1, 1, 3), (20000, 1, 3), (1, 20000, 3)])
+def test_degenerate_sizes_give_a_cut(session, shape):
+    image = np.random.default_rng(0).integers(0, 256, shape, dtype=np.uint8)
+    out = cleancut.remove(image, session=session)
+    assert out.shape == (*shape[:2], 4)
+    assert np.array_equal(out[..., :3], image)
+
+
+def test_bad_bgcolor(session):
+    with pytest.raises(InvalidInputError, match="bgcolor"):
+        cleancut.remove(PHOTOS["coffee"], session=session, bgcolor=(1, 2))

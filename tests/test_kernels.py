@@ -1,0 +1,226 @@
+"""Every SIMD path equals the scalar oracle exactly; the oracles match PIL / OpenCV / scipy."""
+
+import cv2
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from PIL import Image
+from scipy import ndimage
+
+from cleancut import InvalidInputError, _native
+from conftest import EDGE_SIZES, SIMD_ISAS, strided
+
+SCALAR = _native.kernel_set("scalar")
+MEAN, STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+
+sizes = st.one_of(st.sampled_from(EDGE_SIZES), st.integers(1, 300))
+small_sizes = st.one_of(st.sampled_from(EDGE_SIZES), st.integers(1, 80))
+seeds = st.integers(0, 2**32 - 1)
+
+
+def random_image(seed, h, w, channels=None, pad=0):
+    rng = np.random.default_rng(seed)
+    shape = (h, w) if channels is None else (h, w, channels)
+    image = rng.integers(0, 256, shape, dtype=np.uint8)
+    return strided(image, pad) if pad else image
+
+
+def prepared(kernels, image, out_h=320, out_w=320):
+    out = np.zeros((2, 3, out_h, out_w), np.float32)
+    kernels.prepare(image, out, 1, MEAN, STD)
+    assert not out[0].any(), "only the requested batch slot is written"
+    return out[1]
+
+
+def pil_lanczos(image, out_h, out_w):
+    """Pillow's LANCZOS in its classic order (horizontal pass, then vertical)."""
+    rgb = Image.fromarray(np.ascontiguousarray(image[..., :3]))
+    return np.asarray(rgb.resize((out_w, image.shape[0]), Image.Resampling.LANCZOS).resize((out_w, out_h), Image.Resampling.LANCZOS))
+
+
+def test_capabilities_lists_the_running_isa():
+    import cleancut
+
+    caps = cleancut.capabilities()
+    assert caps["isa"] == _native.active.isa
+    assert caps["isa"] in caps["available"]
+    assert set(caps["available"]) <= set(caps["compiled"])
+    assert caps["available"][0] == "scalar"
+
+
+@pytest.mark.parametrize("isa", SIMD_ISAS)
+@settings(max_examples=40, deadline=None)
+@given(h=sizes, w=sizes, out_h=small_sizes, out_w=small_sizes, channels=st.sampled_from([3, 4]),
+       pad=st.sampled_from([0, 3]), seed=seeds)
+def test_prepare_simd_equals_scalar(isa, h, w, out_h, out_w, channels, pad, seed):
+    image = random_image(seed, h, w, channels, pad)
+    expected = prepared(SCALAR, image, out_h, out_w)
+    assert np.array_equal(prepared(_native.kernel_set(isa), image, out_h, out_w), expected)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (3, 2000), (517, 389), (100, 77), (1024, 768), (320, 320)])
+def test_prepare_matches_pillow_lanczos_and_rembg_normalisation(shape):
+    image = random_image(7, *shape, 3)
+    reference = pil_lanczos(image, 320, 320).astype(np.float64)
+    normalised = (reference / max(reference.max(), 1e-6) - MEAN) / STD
+    got = prepared(_native.active, image)
+    np.testing.assert_allclose(got, normalised.transpose(2, 0, 1), rtol=0, atol=2e-6)
+
+
+def test_prepare_ignores_the_alpha_channel():
+    rgba = random_image(3, 50, 60, 4)
+    assert np.array_equal(prepared(_native.active, rgba), prepared(_native.active, rgba[..., :3].copy()))
+
+
+@pytest.mark.parametrize("isa", SIMD_ISAS)
+@settings(max_examples=40, deadline=None)
+@given(src_h=small_sizes, src_w=small_sizes, h=sizes, w=sizes, seed=seeds)
+def test_upsample_mask_simd_equals_scalar(isa, src_h, src_w, h, w, seed):
+    saliency = np.random.default_rng(seed).random((src_h, src_w), dtype=np.float32)
+    expected = SCALAR.upsample_mask(saliency, h, w)
+    assert np.array_equal(_native.kernel_set(isa).upsample_mask(saliency, h, w), expected)
+    view = np.zeros((src_h, src_w + 7), np.float32)[:, :src_w]
+    view[:] = saliency
+    assert np.array_equal(_native.kernel_set(isa).upsample_mask(view, h, w), expected)
+
+
+@pytest.mark.parametrize("size", [(37, 41), (512, 512), (1411, 1000)])
+def test_upsample_mask_matches_pillow_float_lanczos(size):
+    rng = np.random.default_rng(1)
+    saliency = ndimage.gaussian_filter(rng.random((320, 320)), 3).astype(np.float32)
+    normalised = (saliency - saliency.min()) / (saliency.max() - saliency.min()) * 255
+    reference = np.asarray(Image.fromarray(normalised.astype(np.float32), "F").resize(size[::-1], Image.Resampling.LANCZOS))
+    got = _native.active.upsample_mask(saliency, *size).astype(np.float64)
+    assert np.abs(got - np.clip(reference, 0, 255)).max() <= 1.0
+
+
+def test_upsample_mask_of_a_flat_map_is_empty():
+    assert not _native.active.upsample_mask(np.full((320, 320), 0.3, np.float32), 20, 30).any()
+
+
+@pytest.mark.parametrize("isa", SIMD_ISAS)
+@pytest.mark.parametrize("mode", ["straight", "premultiplied", "over_color"])
+@settings(max_examples=30, deadline=None)
+@given(h=sizes, w=sizes, channels=st.sampled_from([3, 4]), pad=st.sampled_from([0, 2]), seed=seeds,
+       bg=st.tuples(*[st.integers(0, 255)] * 4))
+def test_compose_simd_equals_scalar(isa, mode, h, w, channels, pad, seed, bg):
+    image = random_image(seed, h, w, channels, pad)
+    alpha = random_image(seed + 1, h, w, None, pad)
+    expected = SCALAR.compose(image, alpha, mode, bg)
+    assert np.array_equal(_native.kernel_set(isa).compose(image, alpha, mode, bg), expected)
+
+
+def test_compose_matches_reference_formulas():
+    image, alpha = random_image(1, 64, 77, 3), random_image(2, 64, 77)
+    straight = _native.active.compose(image, alpha, "straight")
+    assert np.array_equal(straight[..., :3], image) and np.array_equal(straight[..., 3], alpha)
+    premultiplied = _native.active.compose(image, alpha, "premultiplied")
+    expected = np.round(image.astype(np.float64) * alpha[..., None] / 255).astype(np.uint8)
+    assert np.array_equal(premultiplied[..., :3], expected)
+    rgba = np.dstack([image, alpha])
+    assert np.array_equal(_native.active.compose(rgba, np.full_like(alpha, 255), "straight"), rgba)
+
+
+@pytest.mark.parametrize("bg", [(255, 255, 255, 255), (10, 200, 30, 128), (0, 0, 0, 0)])
+def test_compose_over_color_matches_pillow_alpha_composite(bg):
+    image, alpha = random_image(1, 64, 77, 3), random_image(2, 64, 77)
+    cut = Image.fromarray(np.dstack([image, alpha]), "RGBA")
+    reference = np.asarray(Image.alpha_composite(Image.new("RGBA", cut.size, bg), cut)).astype(int)
+    got = _native.active.compose(image, alpha, "over_color", bg).astype(int)
+    visible = reference[..., 3] > 0
+    assert np.abs(got[..., 3] - reference[..., 3]).max() <= 1
+    assert np.abs(got[visible][:, :3] - reference[visible][:, :3]).max() <= 1
+
+
+def disk(radius):
+    y, x = np.mgrid[-radius : radius + 1, -radius : radius + 1]
+    return (x * x + y * y <= radius * radius).astype(np.uint8)
+
+
+@pytest.mark.parametrize("isa", SIMD_ISAS)
+@settings(max_examples=30, deadline=None)
+@given(h=sizes, w=sizes, radius=st.integers(0, 9), op=st.sampled_from(["erode", "dilate"]),
+       shape=st.sampled_from(["square", "disk"]), pad=st.sampled_from([0, 4]), seed=seeds)
+def test_morphology_simd_equals_scalar(isa, h, w, radius, op, shape, pad, seed):
+    mask = random_image(seed, h, w, None, pad)
+    expected = SCALAR.morphology(mask, op, shape, radius)
+    assert np.array_equal(_native.kernel_set(isa).morphology(mask, op, shape, radius), expected)
+
+
+@pytest.mark.parametrize("radius", [1, 2, 5, 12])
+@pytest.mark.parametrize("shape", ["square", "disk"])
+@pytest.mark.parametrize("op", ["erode", "dilate"])
+def test_morphology_matches_opencv(radius, shape, op):
+    mask = random_image(3, 97, 131)
+    element = np.ones((2 * radius + 1,) * 2, np.uint8) if shape == "square" else disk(radius)
+    reference = (cv2.erode if op == "erode" else cv2.dilate)(mask, element)
+    assert np.array_equal(_native.active.morphology(mask, op, shape, radius), reference)
+
+
+@pytest.mark.parametrize("isa", SIMD_ISAS)
+@settings(max_examples=30, deadline=None)
+@given(h=sizes, w=sizes, sigma=st.floats(0.0, 6.0), pad=st.sampled_from([0, 4]), seed=seeds)
+def test_blur_simd_equals_scalar(isa, h, w, sigma, pad, seed):
+    mask = random_image(seed, h, w, None, pad)
+    assert np.array_equal(_native.kernel_set(isa).gaussian_blur(mask, sigma), SCALAR.gaussian_blur(mask, sigma))
+
+
+@pytest.mark.parametrize("sigma", [0.5, 2.0, 4.5])
+@pytest.mark.parametrize("shape", [(1, 1), (5, 3), (120, 97)])
+def test_blur_matches_scipy(sigma, shape):
+    mask = random_image(4, *shape)
+    reference = ndimage.gaussian_filter(mask.astype(np.float64), sigma, mode="reflect", truncate=4.0)
+    got = _native.active.gaussian_blur(mask, sigma).astype(np.float64)
+    assert np.abs(got - np.round(reference)).max() <= 1
+
+
+@pytest.mark.parametrize("isa", SIMD_ISAS)
+def test_huge_and_degenerate_images(isa):
+    simd = _native.kernel_set(isa)
+    for h, w in [(20000, 1), (1, 20000), (2500, 2500)]:
+        image = random_image(h + w, h, w, 3)
+        mask = random_image(h * w, h, w)
+        assert np.array_equal(prepared(simd, image), prepared(SCALAR, image))
+        assert np.array_equal(simd.compose(image, mask, "premultiplied"), SCALAR.compose(image, mask, "premultiplied"))
+        assert np.array_equal(simd.morphology(mask, "dilate", "disk", 3), SCALAR.morphology(mask, "dilate", "disk", 3))
+        assert np.array_equal(simd.gaussian_blur(mask, 2.0), SCALAR.gaussian_blur(mask, 2.0))
+        saliency = np.random.default_rng(0).random((320, 320), dtype=np.float32)
+        assert np.array_equal(simd.upsample_mask(saliency, h, w), SCALAR.upsample_mask(saliency, h, w))
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda k: k.morphology(np.zeros((4, 4), np.float32), "erode"), "dtype uint8"),
+        (lambda k: k.morphology(np.zeros((4, 4, 3), np.uint8), "erode"), "channel"),
+        (lambda k: k.morphology(np.zeros((4,), np.uint8), "erode"), "2-D"),
+        (lambda k: k.morphology(np.zeros((0, 4), np.uint8), "erode"), "empty"),
+        (lambda k: k.morphology(np.zeros((4, 8), np.uint8)[:, ::2], "erode"), "packed pixels"),
+        (lambda k: k.morphology(np.zeros((4, 4), np.uint8), "melt"), "op must be"),
+        (lambda k: k.morphology(np.zeros((4, 4), np.uint8), "erode", "disk", -1), "radius"),
+        (lambda k: k.gaussian_blur(np.zeros((4, 4), np.uint8), float("nan")), "sigma"),
+        (lambda k: k.compose(np.zeros((4, 4, 3), np.uint8), np.zeros((4, 5), np.uint8)), "height and width"),
+        (lambda k: k.compose(np.zeros((4, 4, 2), np.uint8), np.zeros((4, 4), np.uint8)), "channel"),
+        (lambda k: k.compose(np.zeros((4, 4, 3), np.uint8), np.zeros((4, 4), np.uint8), "blend"), "compose mode"),
+        (lambda k: k.compose(np.zeros((4, 4, 3), np.uint8), np.zeros((4, 4), np.uint8), "over_color", (0, 0, 0, 300)), "0..255"),
+        (lambda k: k.compose(np.zeros((4, 4, 3), np.uint8), np.zeros((4, 4), np.uint8), out=np.zeros((4, 4, 3), np.uint8)), "shape"),
+        (lambda k: k.prepare(np.zeros((4, 4, 3), np.uint8), np.zeros((1, 3, 8, 8), np.float64), 0, MEAN, STD), "float32"),
+        (lambda k: k.prepare(np.zeros((4, 4, 3), np.uint8), np.zeros((1, 3, 8, 8), np.float32), 1, MEAN, STD), "slot"),
+        (lambda k: k.prepare(np.zeros((4, 4, 3), np.uint8), np.zeros((3, 8, 8), np.float32), 0, MEAN, STD), "(N, 3, H, W)"),
+        (lambda k: k.prepare(np.zeros((4, 4, 3), np.uint8), np.zeros((1, 3, 8, 8), np.float32)[..., ::2], 0, MEAN, STD), "C-contiguous"),
+        (lambda k: k.upsample_mask(np.zeros((4, 4), np.float64), 5, 5), "float32"),
+        (lambda k: k.upsample_mask(np.zeros((4, 4), np.float32), 0, 5), "positive"),
+    ],
+)
+def test_bad_arguments_raise_clear_errors(call, message):
+    for isa in _native.available_isas:
+        with pytest.raises(InvalidInputError, match=message.replace("(", r"\(").replace(")", r"\)")):
+            call(_native.kernel_set(isa))
+
+
+def test_out_buffers_are_written_in_place():
+    mask = random_image(5, 30, 40)
+    out = np.zeros_like(mask)
+    assert _native.active.gaussian_blur(mask, 1.5, out=out) is out
+    assert np.array_equal(out, SCALAR.gaussian_blur(mask, 1.5))
