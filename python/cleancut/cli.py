@@ -91,7 +91,7 @@ def _cut(args: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] not in COMMANDS and not argv[0].startswith("-"):
+    if argv and argv[0] not in COMMANDS and (argv[0] == "-" or not argv[0].startswith("-")):
         argv.insert(0, "i")  # `cleancut IN OUT` is `cleancut i IN OUT`
     args = _parser().parse_args(argv)
     try:

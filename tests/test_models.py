@@ -1,0 +1,163 @@
+"""Model fetching against a local package index on 127.0.0.1 (never the network)."""
+
+import hashlib
+import http.server
+import io
+import json
+import threading
+import zipfile
+
+import pytest
+
+from cleancut import ModelError, models, new_session
+
+SPEC = models.U2NETP
+
+
+def make_wheel(model_bytes: bytes, member: str = SPEC.source.member) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(member, model_bytes)
+        archive.writestr("rembg/__init__.py", "")
+    return buffer.getvalue()
+
+
+class Index:
+    """A tiny simple-API index: /simple/<project>/ as JSON (PEP 691) or HTML (PEP 503)."""
+
+    def __init__(self, wheel: bytes, style: str = "json", sha256: str | None = None):
+        self.wheel, self.style = wheel, style
+        self.sha256 = sha256 or hashlib.sha256(wheel).hexdigest()
+        self.requests = []
+        index = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                index.requests.append(self.path)
+                if self.path == f"/simple/{SPEC.source.project}/":
+                    if index.style == "json":
+                        files = [{"filename": SPEC.source.filename, "url": f"/files/{SPEC.source.filename}",
+                                  "hashes": {"sha256": index.sha256}}]
+                        body, kind = json.dumps({"files": files}).encode(), "application/vnd.pypi.simple.v1+json"
+                    else:
+                        body = f'<a href="../../files/{SPEC.source.filename}#sha256={index.sha256}">x</a>'.encode()
+                        kind = "text/html"
+                elif self.path == f"/files/{SPEC.source.filename}":
+                    body, kind = index.wheel, "application/octet-stream"
+                else:
+                    self.send_error(404)
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", kind)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/simple"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    monkeypatch.setenv("CLEANCUT_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("CLEANCUT_OFFLINE", raising=False)
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def real_model(model_path):
+    return model_path.read_bytes()
+
+
+@pytest.mark.parametrize("style", ["json", "html"])
+def test_fetch_reads_the_model_out_of_the_wheel(home, real_model, style):
+    index = Index(make_wheel(real_model), style)
+    try:
+        path = models.fetch_default(index.url)
+    finally:
+        index.close()
+    assert path == home / "u2netp.onnx"
+    assert models.md5_of(path) == SPEC.md5 and path.stat().st_size == 4_574_861
+
+
+def test_corrupt_cache_is_refetched_and_a_good_one_reused(home, real_model, monkeypatch):
+    index = Index(make_wheel(real_model))
+    monkeypatch.setenv("CLEANCUT_INDEX_URL", index.url)
+    try:
+        home.mkdir()
+        (home / "u2netp.onnx").write_bytes(b"garbage")
+        path = models.default_model_path()
+        assert models.md5_of(path) == SPEC.md5
+        fetched = len(index.requests)
+        assert models.default_model_path() == path
+        assert len(index.requests) == fetched, "a valid cached model is not downloaded again"
+    finally:
+        index.close()
+
+
+def test_wrong_md5_in_the_wheel_is_refused(home):
+    index = Index(make_wheel(b"not the model"))
+    try:
+        with pytest.raises(ModelError, match="md5"):
+            models.fetch_default(index.url)
+    finally:
+        index.close()
+    assert not (home / "u2netp.onnx").exists()
+
+
+def test_wheel_not_matching_the_index_hash_is_refused(home, real_model):
+    index = Index(make_wheel(real_model), sha256="0" * 64)
+    try:
+        with pytest.raises(ModelError, match="sha256"):
+            models.fetch_default(index.url)
+    finally:
+        index.close()
+
+
+def test_unreachable_index_says_how_to_fix_it(home, monkeypatch):
+    monkeypatch.setenv("CLEANCUT_INDEX_URL", "http://127.0.0.1:9/simple")
+    with pytest.raises(ModelError, match="cleancut models fetch"):
+        models.default_model_path()
+
+
+def test_offline_missing_model_is_one_clear_error(home, monkeypatch):
+    monkeypatch.setenv("CLEANCUT_OFFLINE", "1")
+    with pytest.raises(ModelError, match="is not cached.*new_session"):
+        new_session()
+
+
+def test_models_by_path_and_by_url(home, real_model, tmp_path):
+    local = tmp_path / "mine.onnx"
+    local.write_bytes(real_model)
+    assert new_session(local).name == "mine"
+    with pytest.raises(ModelError, match="md5"):
+        new_session(local, md5="0" * 32)
+    with pytest.raises(ModelError, match="does not exist"):
+        new_session(tmp_path / "missing.onnx")
+    index = Index(real_model)  # serves any bytes under /files/<wheel name>
+    url = index.url.replace("/simple", f"/files/{SPEC.source.filename}")
+    try:
+        assert new_session("custom", url=url, md5=SPEC.md5).model_path == str(home / "custom.onnx")
+        with pytest.raises(ModelError, match="md5"):
+            new_session("other", url=url, md5="1" * 32)
+    finally:
+        index.close()
+    with pytest.raises(ModelError, match="needs its md5"):
+        new_session("custom2", url=url)
+
+
+def test_unknown_name_and_corrupt_onnx(home, tmp_path):
+    with pytest.raises(ModelError, match="unknown model 'u2net'"):
+        new_session("u2net")
+    broken = tmp_path / "broken.onnx"
+    broken.write_bytes(b"\x00" * 100)
+    with pytest.raises(ModelError, match="cannot load model"):
+        new_session(broken)
