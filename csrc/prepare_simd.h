@@ -1,5 +1,5 @@
-// SIMD prepare, templated on an ISA's Vec; the same integer arithmetic as prepare_base.cpp
-// (so bit-identical), with gathers across outputs in the horizontal pass.
+// SIMD prepare, templated on an ISA's Vec; the same integer arithmetic as prepare_base.cpp,
+// so bit-identical.
 #pragma once
 #include <vector>
 
@@ -21,31 +21,35 @@ void prepare_simd(ImageU8 src, float* dst, int64_t out_h, int64_t out_w, const N
   const ResampleCoeffs cy = lanczos_coeffs(src.height, out_h);
   const ResampleCoeffs cx = lanczos_coeffs(src.width, out_w);
   const RowSpan span = rows_used(cy);
-  const int64_t plane = out_h * out_w, rows = span.last - span.first, row_len = src.width * src.channels;
+  const int64_t plane = out_h * out_w, rows = span.last - span.first;
   // Rows of the intermediate are padded so full-vector loads stay inside it.
   const int64_t stride = cx.padded_out;
 
-  std::vector<int32_t> gather_index(3 * cx.index.size());
-  for (size_t i = 0; i < cx.index.size(); ++i) {
-    for (int32_t c = 0; c < 3; ++c) gather_index[c * cx.index.size() + i] = cx.index[i] * int32_t(src.channels) + c;
+  // Horizontal pass as one dot product per output over contiguous taps: each source row is split
+  // into int32 channel planes, and each output's weights are laid out x-major, zero-padded to
+  // whole vectors (integer sums are exact in any order, so this equals the scalar tap loop).
+  const int64_t taps = (cx.taps + V::N - 1) / V::N * V::N;
+  std::vector<int32_t> weights(out_w * taps, 0);
+  for (int64_t x = 0; x < out_w; ++x) {
+    for (int64_t k = 0; k < cx.count[x]; ++k) weights[x * taps + k] = cx.fixed[k * cx.padded_out + x];
   }
-
-  std::vector<uint8_t> horizontal(3 * rows * stride + V::NB);
-  std::vector<int32_t> widened(row_len + V::N);
+  const int64_t plane_len = src.width + taps;
+  std::vector<int32_t> planes(3 * plane_len, 0);
+  std::vector<uint8_t> horizontal(3 * rows * stride + V::NB, 0);
   for (int64_t r = 0; r < rows; ++r) {
     const uint8_t* in = src.data + (span.first + r) * src.row_stride;
-    vector_loop<V::N>(row_len, [&](auto tail, int64_t j, int64_t count) {
-      V::store_i32(widened.data() + j, load_u8_i32<V>(in + j, count, tail));
-    });
+    for (int64_t i = 0; i < src.width; ++i) {
+      for (int64_t c = 0; c < 3; ++c) planes[c * plane_len + i] = in[i * src.channels + c];
+    }
     for (int64_t c = 0; c < 3; ++c) {
-      const int32_t* index = gather_index.data() + c * cx.index.size();
-      for (int64_t x = 0; x < cx.padded_out; x += V::N) {
-        I sum = V::set1_i32(kFixedPointHalf);
-        for (int64_t k = 0; k < cx.taps; ++k) {
-          const int64_t entry = k * cx.padded_out + x;
-          sum = V::add_i32(sum, V::mul_i32(V::load_i32(cx.fixed.data() + entry), V::gather_i32(widened.data(), V::load_i32(index + entry))));
-        }
-        V::store_i32_u8(horizontal.data() + (c * rows + r) * stride + x, clip8_lanes<V>(sum));
+      const int32_t* plane = planes.data() + c * plane_len;
+      uint8_t* out = horizontal.data() + (c * rows + r) * stride;
+      for (int64_t x = 0; x < out_w; ++x) {
+        const int32_t* w = weights.data() + x * taps;
+        const int32_t* p = plane + cx.start[x];
+        I sum = V::mul_i32(V::load_i32(w), V::load_i32(p));
+        for (int64_t k = V::N; k < taps; k += V::N) sum = V::add_i32(sum, V::mul_i32(V::load_i32(w + k), V::load_i32(p + k)));
+        out[x] = clip8(V::reduce_add_i32(sum) + kFixedPointHalf);
       }
     }
   }

@@ -1,0 +1,87 @@
+"""Side-by-side benchmarks: every test times cleancut and its reference (rembg, PIL, OpenCV) on the
+same input in the same run; at the end RESULTS.md gets the medians, the ratios and the CPU model."""
+
+import os
+import platform
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+RESULTS = Path(__file__).with_name("RESULTS.md")
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+class Table:
+    def __init__(self):
+        self.rows = defaultdict(dict)  # group -> {name: median seconds}
+        self.notes = []
+
+    def add(self, group, name, seconds):
+        self.rows[group][name] = seconds
+
+    def write(self):
+        import cleancut
+        import numpy
+        import onnxruntime
+
+        lines = [
+            "# Benchmark results",
+            "",
+            f"- CPU: {cpu_model()} ({os.cpu_count()} logical cores)",
+            f"- cleancut kernels: {cleancut.capabilities()['isa']}; onnxruntime {onnxruntime.__version__}; numpy {numpy.__version__}",
+            f"- run: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, `python -m pytest benchmarks -p no:cacheprovider`",
+            "",
+            "Medians; ratio = reference time / cleancut time (> 1: cleancut is faster).",
+            "",
+            "| benchmark | cleancut | reference | reference time | ratio |",
+            "|---|---|---|---|---|",
+        ]
+        for group, timings in self.rows.items():
+            ours = timings.get("cleancut")
+            for name, seconds in timings.items():
+                if name == "cleancut" or ours is None:
+                    continue
+                lines.append(f"| {group} | {ours * 1e3:.2f} ms | {name} | {seconds * 1e3:.2f} ms | {seconds / ours:.2f}x |")
+        lines += ["", *self.notes, ""]
+        RESULTS.write_text("\n".join(lines))
+
+
+@pytest.fixture(scope="session")
+def table():
+    t = Table()
+    yield t
+    if t.rows:
+        t.write()
+
+
+@pytest.fixture(scope="session")
+def model_path():
+    from cleancut import models
+
+    path = models.default_model_path()
+    os.environ["U2NET_HOME"] = str(path.parent)
+    return path
+
+
+@pytest.fixture
+def timed(benchmark, table):
+    """timed(group, name, fn, rounds): pytest-benchmark's timing, recorded for the table."""
+
+    def run(group, name, fn, rounds=5):
+        benchmark.group = group
+        benchmark.name = name
+        benchmark.pedantic(fn, rounds=rounds, warmup_rounds=1, iterations=1)
+        table.add(group, name, benchmark.stats.stats.median)
+
+    return run

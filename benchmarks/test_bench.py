@@ -1,0 +1,156 @@
+import io
+import time
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+from scipy import ndimage
+
+import cleancut
+from cleancut import _native, compose, prepare, refine
+from cleancut.decode import decode
+from cleancut.session import default_session
+
+SIZES = [512, 1024, 2048]
+MEAN, STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+
+def photo(size):
+    from skimage import data
+
+    return np.asarray(Image.fromarray(data.astronaut()).resize((size, size), Image.Resampling.BICUBIC))
+
+def jpeg(size):
+    buffer = io.BytesIO()
+    Image.fromarray(photo(size)).save(buffer, "JPEG", quality=92)
+    return buffer.getvalue()
+
+@pytest.fixture(scope="module")
+def sessions(model_path):
+    import rembg
+
+    return default_session(), rembg.new_session("u2netp")
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("who", ["cleancut", "rembg"])
+def test_end_to_end_bytes_to_png(timed, sessions, size, who):
+    import rembg
+
+    data = jpeg(size)
+    ours, theirs = sessions
+    if who == "cleancut":
+        timed(f"bytes->PNG {size}x{size}", "cleancut", lambda: cleancut.remove(data, session=ours), rounds=5)
+    else:
+        timed(f"bytes->PNG {size}x{size}", "rembg 2.0.86", lambda: rembg.remove(data, session=theirs), rounds=3)
+
+@pytest.mark.parametrize("who", ["cleancut", "PIL LANCZOS + NumPy normalise (rembg)"])
+def test_prepare_2048(timed, sessions, who):
+    image = photo(2048)
+    out = np.empty((1, 3, 320, 320), np.float32)
+    if who == "cleancut":
+        timed("prepare 2048x2048 -> 320x320", "cleancut", lambda: prepare.prepare(image, out), rounds=20)
+    else:
+        pil = Image.fromarray(image)
+        timed("prepare 2048x2048 -> 320x320", who,
+              lambda: sessions[1].normalize(pil, MEAN, STD, (320, 320)), rounds=10)
+
+@pytest.mark.parametrize("size", [1024, 2048])
+@pytest.mark.parametrize("who", ["cleancut", "PIL LANCZOS (rembg)", "OpenCV INTER_LANCZOS4"])
+def test_mask_upsample(timed, size, who):
+    saliency = ndimage.gaussian_filter(np.random.default_rng(0).random((320, 320)), 4).astype(np.float32)
+    group = f"mask 320x320 -> {size}x{size}"
+    if who == "cleancut":
+        timed(group, "cleancut", lambda: refine.upsample_mask(saliency, size, size), rounds=20)
+    elif who.startswith("PIL"):
+        def rembg_way():
+            normalised = (saliency - saliency.min()) / (saliency.max() - saliency.min())
+            Image.fromarray((normalised * 255).astype(np.uint8), "L").resize((size, size), Image.Resampling.LANCZOS)
+        timed(group, who, rembg_way, rounds=10)
+    else:
+        def opencv_way():
+            normalised = (saliency - saliency.min()) * (255 / (saliency.max() - saliency.min()))
+            np.clip(cv2.resize(normalised, (size, size), interpolation=cv2.INTER_LANCZOS4), 0, 255).astype(np.uint8)
+        timed(group, who, opencv_way, rounds=10)
+
+@pytest.mark.parametrize("who", ["cleancut", "PIL composite (rembg naive_cutout)", "PIL putalpha"])
+def test_compose_2048(timed, who):
+    image = photo(2048)
+    alpha = np.random.default_rng(0).integers(0, 256, image.shape[:2], dtype=np.uint8)
+    group = "compose RGBA 2048x2048"
+    if who == "cleancut":
+        timed(group, "cleancut", lambda: compose.cutout(image, alpha), rounds=20)
+    elif "composite" in who:
+        def rembg_way():
+            img, mask = Image.fromarray(image), Image.fromarray(alpha, "L")
+            Image.composite(img, Image.new("RGBA", img.size, 0), mask)
+        timed(group, who, rembg_way, rounds=10)
+    else:
+        def putalpha():
+            img = Image.fromarray(image)
+            img.putalpha(Image.fromarray(alpha, "L"))
+        timed(group, who, putalpha, rounds=10)
+
+@pytest.mark.parametrize("who", ["cleancut", "OpenCV", "scikit-image (rembg)"])
+def test_opening_2048(timed, who):
+    mask = refine.upsample_mask(ndimage.gaussian_filter(np.random.default_rng(0).random((320, 320)), 4).astype(np.float32), 2048, 2048)
+    group = "opening, disk r=1, 2048x2048"
+    if who == "cleancut":
+        timed(group, "cleancut", lambda: refine.opening(mask, 1), rounds=10)
+    elif who == "OpenCV":
+        element = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
+        timed(group, who, lambda: cv2.morphologyEx(mask, cv2.MORPH_OPEN, element), rounds=10)
+    else:
+        from skimage.morphology import disk, opening
+
+        timed(group, who, lambda: opening(mask, disk(1)), rounds=5)
+
+@pytest.mark.parametrize("radius", [3, 15])
+@pytest.mark.parametrize("who", ["cleancut", "OpenCV"])
+def test_square_erode_cost_does_not_grow_with_radius(timed, radius, who):
+    mask = np.random.default_rng(0).integers(0, 256, (2048, 2048), dtype=np.uint8)
+    group = f"erode, square r={radius}, 2048x2048"
+    if who == "cleancut":
+        timed(group, "cleancut", lambda: refine.erode(mask, radius, "square"), rounds=10)
+    else:
+        element = np.ones((2 * radius + 1,) * 2, np.uint8)
+        timed(group, who, lambda: cv2.erode(mask, element), rounds=10)
+
+@pytest.mark.parametrize("who", ["cleancut", "OpenCV", "scipy (rembg)"])
+def test_blur_2048(timed, who):
+    mask = np.random.default_rng(0).integers(0, 256, (2048, 2048), dtype=np.uint8)
+    group = "Gaussian sigma=2, 2048x2048"
+    if who == "cleancut":
+        timed(group, "cleancut", lambda: refine.gaussian_blur(mask, 2.0), rounds=10)
+    elif who == "OpenCV":
+        timed(group, who, lambda: cv2.GaussianBlur(mask, (17, 17), 2.0), rounds=10)
+    else:
+        timed(group, who, lambda: ndimage.gaussian_filter(mask.astype(np.float64), 2.0), rounds=5)
+
+def test_pixel_stages_share_of_inference_at_1024(table, sessions):
+    """decode + prepare + refine + compose at 1024², against one inference (target: <= 10%)."""
+    session = sessions[0]
+    data = jpeg(1024)
+    batch = session.new_input(1)
+    stage = {"decode": [], "prepare": [], "refine": [], "compose": [], "infer": []}
+    for _ in range(7):
+        t0 = time.perf_counter()
+        pixels = decode(data)
+        t1 = time.perf_counter()
+        prepare.prepare(pixels, batch)
+        t2 = time.perf_counter()
+        saliency = session.infer(batch)[0]
+        t3 = time.perf_counter()
+        alpha = refine.upsample_mask(saliency, 1024, 1024)
+        t4 = time.perf_counter()
+        compose.cutout(pixels, alpha)
+        t5 = time.perf_counter()
+        for name, dt in zip(stage, [t1 - t0, t2 - t1, t4 - t3, t5 - t4, t3 - t2]):
+            stage[name].append(dt)
+    median = {name: float(np.median(v)) for name, v in stage.items()}
+    pixel_work = median["decode"] + median["prepare"] + median["refine"] + median["compose"]
+    share = pixel_work / median["infer"]
+    table.notes.append(
+        f"Stage medians at 1024x1024 (ms): " + ", ".join(f"{k} {v * 1e3:.2f}" for k, v in median.items())
+        + f". decode + prepare + refine + compose = {pixel_work * 1e3:.2f} ms = {share:.1%} of inference "
+        f"(target <= 10%)."
+    )
