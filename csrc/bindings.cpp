@@ -169,6 +169,15 @@ struct KernelSet {
     table->gaussian_blur(src, dst, sigma, radius);
     return result;
   }
+
+  py::array png_filter_up(const py::array& image) const {
+    const ImageU8 src = image_view(image, "image", {1, 2, 3, 4});
+    py::array_t<uint8_t> result({src.height, src.width * src.channels + 1});
+    uint8_t* dst = result.mutable_data();
+    py::gil_scoped_release release;
+    table->png_filter_up(src, dst);
+    return result;
+  }
 };
 
 KernelSet kernel_set(const std::string& isa) {
@@ -204,7 +213,9 @@ PYBIND11_MODULE(_native, m) {
       .def("morphology", &KernelSet::morphology, py::arg("mask"), py::arg("op"), py::arg("shape") = "disk",
            py::arg("radius") = 1, py::arg("out") = py::none(), "Grey-level erode/dilate of a uint8 mask.")
       .def("gaussian_blur", &KernelSet::gaussian_blur, py::arg("mask"), py::arg("sigma"), py::arg("radius") = -1,
-           py::arg("out") = py::none(), "Separable Gaussian of a uint8 mask (reflect borders; radius -1: 4*sigma).");
+           py::arg("out") = py::none(), "Separable Gaussian of a uint8 mask (reflect borders; radius -1: 4*sigma).")
+      .def("png_filter_up", &KernelSet::png_filter_up, py::arg("image"),
+           "PNG scanlines with the Up filter: H x (1 + W*C) bytes, ready for deflate.");
 
   std::vector<std::string> available, compiled;
   for (const Kernels* t : supported_kernels()) available.push_back(t->isa);

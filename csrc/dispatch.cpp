@@ -6,7 +6,7 @@
 namespace cleancut {
 
 #define CLEANCUT_KERNEL_TABLE(ns) \
-  Kernels { #ns, ns::prepare, ns::upsample_mask, ns::compose, ns::morphology, ns::gaussian_blur }
+  Kernels { #ns, ns::prepare, ns::upsample_mask, ns::compose, ns::morphology, ns::gaussian_blur, ns::png_filter_up }
 
 static const Kernels kScalarKernels = CLEANCUT_KERNEL_TABLE(scalar);
 #ifdef CLEANCUT_X86

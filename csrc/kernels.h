@@ -43,6 +43,8 @@ struct Kernels {
   void (*morphology)(ImageU8 src, MutImageU8 dst, MorphOp op, MorphShape shape, int radius);
   // Separable Gaussian with symmetric-reflect borders (scipy.ndimage's 'reflect').
   void (*gaussian_blur)(ImageU8 src, MutImageU8 dst, float sigma, int radius);
+  // PNG scanlines with the Up filter: per row a filter byte (2), then row - previous row.
+  void (*png_filter_up)(ImageU8 src, uint8_t* dst);
 };
 
 // Every ISA namespace (scalar, avx2, avx512) defines the same set of functions.
@@ -51,7 +53,8 @@ struct Kernels {
   void upsample_mask(PlaneF32 src, MutImageU8 dst);                                               \
   void compose(ImageU8 rgb, ImageU8 alpha, MutImageU8 dst, ComposeMode mode, const uint8_t bg[4]); \
   void morphology(ImageU8 src, MutImageU8 dst, MorphOp op, MorphShape shape, int radius);          \
-  void gaussian_blur(ImageU8 src, MutImageU8 dst, float sigma, int radius);
+  void gaussian_blur(ImageU8 src, MutImageU8 dst, float sigma, int radius);                        \
+  void png_filter_up(ImageU8 src, uint8_t* dst);
 
 namespace scalar {
 CLEANCUT_DECLARE_KERNELS

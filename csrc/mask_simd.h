@@ -1,5 +1,6 @@
 // SIMD mask upsample, templated on an ISA's Vec; same arithmetic, in the same order, as mask_base.cpp.
 #pragma once
+#include <cstring>
 #include <vector>
 
 #include "kernels.h"
@@ -28,14 +29,38 @@ void upsample_mask_simd(PlaneF32 src, MutImageU8 dst) {
   const ResampleCoeffs cy = lanczos_coeffs(src.height, dst.height);
 
   // Full vectors across the padded width: padded lanes have zero weights and in-range indices.
+  // When a block's taps all fall inside 2N source values from its first index (always, when
+  // upscaling), two loads and an in-register permute replace a gather; other blocks gather.
+  const int64_t blocks = cx.padded_out / V::N;
+  std::vector<int32_t> base(blocks), relative(cx.taps * cx.padded_out);
+  std::vector<bool> permutable(blocks);
+  for (int64_t b = 0; b < blocks; ++b) {
+    const int64_t x0 = b * V::N;
+    base[b] = cx.index[x0];
+    bool fits = true;
+    for (int64_t k = 0; k < cx.taps; ++k) {
+      for (int64_t x = x0; x < x0 + V::N; ++x) {
+        const int64_t offset = cx.index[k * cx.padded_out + x] - base[b];
+        fits &= x >= dst.width || (offset >= 0 && offset < 2 * V::N);
+        relative[k * cx.padded_out + x] = static_cast<int32_t>(offset >= 0 && offset < 2 * V::N ? offset : 0);
+      }
+    }
+    permutable[b] = fits;
+  }
+  std::vector<float> row(src.width + 2 * V::N, 0.0f);  // a source row, padded for the two loads
   std::vector<float> rows(src.height * cx.padded_out);
   for (int64_t r = 0; r < src.height; ++r) {
     const float* in = src.data + r * src.row_stride;
-    for (int64_t x = 0; x < cx.padded_out; x += V::N) {
+    std::memcpy(row.data(), in, src.width * sizeof(float));
+    for (int64_t b = 0; b < blocks; ++b) {
+      const int64_t x = b * V::N;
+      const F head = V::load(row.data() + base[b]), next = V::load(row.data() + base[b] + V::N);
       F acc = V::zero();
       for (int64_t k = 0; k < cx.taps; ++k) {
         const int64_t entry = k * cx.padded_out + x;
-        acc = V::add(acc, V::mul(V::load(cx.weights.data() + entry), V::gather(in, V::load_i32(cx.index.data() + entry))));
+        const F value = permutable[b] ? V::permute2(head, next, V::load_i32(relative.data() + entry))
+                                      : V::gather(in, V::load_i32(cx.index.data() + entry));
+        acc = V::add(acc, V::mul(V::load(cx.weights.data() + entry), value));
       }
       V::store(rows.data() + r * cx.padded_out + x, V::mul(V::sub(acc, V::set1(lo)), V::set1(scale)));
     }

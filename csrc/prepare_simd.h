@@ -25,31 +25,32 @@ void prepare_simd(ImageU8 src, float* dst, int64_t out_h, int64_t out_w, const N
   // Rows of the intermediate are padded so full-vector loads stay inside it.
   const int64_t stride = cx.padded_out;
 
-  // Horizontal pass as one dot product per output over contiguous taps: each source row is split
-  // into int32 channel planes, and each output's weights are laid out x-major, zero-padded to
-  // whole vectors (integer sums are exact in any order, so this equals the scalar tap loop).
-  const int64_t taps = (cx.taps + V::N - 1) / V::N * V::N;
-  std::vector<int32_t> weights(out_w * taps, 0);
-  for (int64_t x = 0; x < out_w; ++x) {
-    for (int64_t k = 0; k < cx.count[x]; ++k) weights[x * taps + k] = cx.fixed[k * cx.padded_out + x];
-  }
-  const int64_t plane_len = src.width + taps;
-  std::vector<int32_t> planes(3 * plane_len, 0);
+  // Horizontal pass with source rows in lanes: a strip of N rows is transposed into int32
+  // columns (column i of channel c is N contiguous lanes), so each tap is one broadcast weight
+  // times one contiguous load, with no gathers and no horizontal sums.
+  std::vector<int32_t> columns(3 * src.width * V::N);
   std::vector<uint8_t> horizontal(3 * rows * stride + V::NB, 0);
-  for (int64_t r = 0; r < rows; ++r) {
-    const uint8_t* in = src.data + (span.first + r) * src.row_stride;
-    for (int64_t i = 0; i < src.width; ++i) {
-      for (int64_t c = 0; c < 3; ++c) planes[c * plane_len + i] = in[i * src.channels + c];
+  alignas(64) int32_t lanes_out[V::N];
+  for (int64_t r0 = 0; r0 < rows; r0 += V::N) {
+    const int64_t lanes = rows - r0 < V::N ? rows - r0 : V::N;
+    for (int64_t lane = 0; lane < V::N; ++lane) {
+      const uint8_t* in = src.data + (span.first + r0 + (lane < lanes ? lane : 0)) * src.row_stride;
+      for (int64_t i = 0; i < src.width; ++i) {
+        for (int64_t c = 0; c < 3; ++c) columns[(c * src.width + i) * V::N + lane] = in[i * src.channels + c];
+      }
     }
     for (int64_t c = 0; c < 3; ++c) {
-      const int32_t* plane = planes.data() + c * plane_len;
-      uint8_t* out = horizontal.data() + (c * rows + r) * stride;
+      const int32_t* channel = columns.data() + c * src.width * V::N;
       for (int64_t x = 0; x < out_w; ++x) {
-        const int32_t* w = weights.data() + x * taps;
-        const int32_t* p = plane + cx.start[x];
-        I sum = V::mul_i32(V::load_i32(w), V::load_i32(p));
-        for (int64_t k = V::N; k < taps; k += V::N) sum = V::add_i32(sum, V::mul_i32(V::load_i32(w + k), V::load_i32(p + k)));
-        out[x] = clip8(V::reduce_add_i32(sum) + kFixedPointHalf);
+        const int32_t* first = channel + cx.start[x] * V::N;
+        I sum = V::set1_i32(kFixedPointHalf);
+        for (int64_t k = 0; k < cx.count[x]; ++k) {
+          sum = V::add_i32(sum, V::mul_i32(V::set1_i32(cx.fixed[k * cx.padded_out + x]), V::load_i32(first + k * V::N)));
+        }
+        V::store_i32(lanes_out, clip8_lanes<V>(sum));
+        for (int64_t lane = 0; lane < lanes; ++lane) {
+          horizontal[(c * rows + r0 + lane) * stride + x] = static_cast<uint8_t>(lanes_out[lane]);
+        }
       }
     }
   }

@@ -26,6 +26,11 @@ struct Vec {
     return _mm256_blendv_ps(if_false, if_true, _mm256_cmp_ps(a, b, _CMP_GT_OQ));
   }
   static F gather(const float* base, I index) { return _mm256_i32gather_ps(base, index, 4); }
+  // lanes of the 16 floats lo:hi picked by idx (0..15), like one 16-wide table lookup.
+  static F permute2(F lo, F hi, I idx) {
+    const F from_lo = _mm256_permutevar8x32_ps(lo, idx), from_hi = _mm256_permutevar8x32_ps(hi, idx);
+    return _mm256_blendv_ps(from_lo, from_hi, _mm256_castsi256_ps(_mm256_cmpgt_epi32(idx, _mm256_set1_epi32(7))));
+  }
   static float reduce_max(F v) {
     __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
     m = _mm_max_ps(m, _mm_movehl_ps(m, m));
@@ -94,6 +99,7 @@ struct Vec {
   static B load_bytes(const uint8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
   static void store_bytes(uint8_t* p, B v) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v); }
   static B min_u8(B a, B b) { return _mm256_min_epu8(a, b); }
+  static B sub_u8(B a, B b) { return _mm256_sub_epi8(a, b); }
   static B max_u8(B a, B b) { return _mm256_max_epu8(a, b); }
 };
 

@@ -27,6 +27,8 @@ struct Vec {
     return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(a, b, _CMP_GT_OQ), if_false, if_true);
   }
   static F gather(const float* base, I index) { return _mm512_i32gather_ps(index, base, 4); }
+  // lanes of the 32 floats lo:hi picked by idx (0..31).
+  static F permute2(F lo, F hi, I idx) { return _mm512_permutex2var_ps(lo, idx, hi); }
   static float reduce_max(F v) { return _mm512_reduce_max_ps(v); }
   static float reduce_min(F v) { return _mm512_reduce_min_ps(v); }
 
@@ -73,6 +75,7 @@ struct Vec {
   static B load_bytes(const uint8_t* p) { return _mm512_loadu_si512(p); }
   static void store_bytes(uint8_t* p, B v) { _mm512_storeu_si512(p, v); }
   static B min_u8(B a, B b) { return _mm512_min_epu8(a, b); }
+  static B sub_u8(B a, B b) { return _mm512_sub_epi8(a, b); }
   static B max_u8(B a, B b) { return _mm512_max_epu8(a, b); }
 };
 

@@ -224,3 +224,13 @@ def test_out_buffers_are_written_in_place():
     out = np.zeros_like(mask)
     assert _native.active.gaussian_blur(mask, 1.5, out=out) is out
     assert np.array_equal(out, SCALAR.gaussian_blur(mask, 1.5))
+
+
+@pytest.mark.parametrize("isa", SIMD_ISAS)
+@settings(max_examples=30, deadline=None)
+@given(h=sizes, w=sizes, channels=st.sampled_from([1, 3, 4]), pad=st.sampled_from([0, 3]), seed=seeds)
+def test_png_filter_simd_equals_scalar(isa, h, w, channels, pad, seed):
+    image = random_image(seed, h, w, None if channels == 1 else channels, pad)
+    expected = SCALAR.png_filter_up(image)
+    assert expected.shape == (h, w * channels + 1) and (expected[:, 0] == 2).all()
+    assert np.array_equal(_native.kernel_set(isa).png_filter_up(image), expected)

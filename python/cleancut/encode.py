@@ -1,22 +1,53 @@
-"""Encode stage: uint8 arrays -> PNG bytes (lossless)."""
+"""Encode stage: uint8 arrays -> PNG bytes, lossless.
+
+The scanlines are Up-filtered by the native core and deflated by ISA-L (``isal``) at its fast
+levels; levels above ISA-L's 3 use zlib for smaller files. Only the PNG chunk framing is Python.
+"""
 
 from __future__ import annotations
 
-import io
+import struct
+import zlib
 
 import numpy as np
 from PIL import Image
 
-# zlib level 1: several times faster than Pillow's default 6 for a few % larger files.
+from . import _native
+from .errors import InvalidInputError
+
+try:
+    from isal import isal_zlib as fast_deflate
+except ImportError:  # no isal wheel for this platform: zlib is slower but the same format
+    fast_deflate = zlib
+
 DEFAULT_COMPRESS_LEVEL = 1
+FAST_LEVELS = 3  # ISA-L's levels are 0..3
+_COLOUR_TYPE = {1: 0, 2: 4, 3: 2, 4: 6}  # channels -> PNG colour type (grey, grey+alpha, RGB, RGBA)
 
 
 def to_pil(pixels: np.ndarray) -> Image.Image:
-    """HxW -> 'L', HxWx4 -> 'RGBA' (a view-free copy owned by Pillow)."""
+    """HxW -> 'L', HxWx4 -> 'RGBA' (a copy owned by Pillow)."""
     return Image.fromarray(pixels, "L" if pixels.ndim == 2 else "RGBA")
 
 
+def _chunk(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(body, zlib.crc32(kind)))
+
+
 def to_png(pixels: np.ndarray, compress_level: int = DEFAULT_COMPRESS_LEVEL) -> bytes:
-    buffer = io.BytesIO()
-    to_pil(pixels).save(buffer, "PNG", compress_level=compress_level)
-    return buffer.getvalue()
+    """uint8 HxW or HxWxC (C = 1..4) -> PNG bytes. ``compress_level`` 0..9: up to 3 fast, above smaller."""
+    if not 0 <= compress_level <= 9:
+        raise InvalidInputError(f"compress_level must be in 0..9, got {compress_level}")
+    height, width = pixels.shape[:2]
+    channels = 1 if pixels.ndim == 2 else pixels.shape[2]
+    scanlines = _native.active.png_filter_up(pixels)
+    deflate = fast_deflate if compress_level <= FAST_LEVELS else zlib
+    header = struct.pack(">IIBBBBB", width, height, 8, _COLOUR_TYPE[channels], 0, 0, 0)
+    return b"".join(
+        [
+            b"\x89PNG\r\n\x1a\n",
+            _chunk(b"IHDR", header),
+            _chunk(b"IDAT", deflate.compress(scanlines, compress_level)),
+            _chunk(b"IEND", b""),
+        ]
+    )
