@@ -18,26 +18,58 @@ inline void vector_loop(int64_t n, Body&& body) {
   if (i < n) body(Tail{}, i, n - i);
 }
 
-template <class V, class T>
-inline typename V::F load_u8(const uint8_t* p, int64_t count, T) {
+// load(p) on a full step; on the tail, load from a zero-padded copy of the `bytes` that exist.
+template <class T, class Load>
+inline auto load_staged(const void* p, int64_t bytes, T, Load load) {
   if constexpr (T::value) {
     alignas(64) uint8_t buffer[64] = {};
-    std::memcpy(buffer, p, count);
-    return V::load_u8(buffer);
+    std::memcpy(buffer, p, bytes);
+    return load(buffer);
   } else {
-    return V::load_u8(p);
+    return load(p);
+  }
+}
+
+// store(p) on a full step; on the tail, store to a stack buffer and copy out the `bytes` that fit.
+template <class T, class Store>
+inline void store_staged(void* p, int64_t bytes, T, Store store) {
+  if constexpr (T::value) {
+    alignas(64) uint8_t buffer[64];
+    store(buffer);
+    std::memcpy(p, buffer, bytes);
+  } else {
+    store(p);
   }
 }
 
 template <class V, class T>
-inline typename V::I load_u8_i32(const uint8_t* p, int64_t count, T) {
-  if constexpr (T::value) {
-    alignas(64) uint8_t buffer[64] = {};
-    std::memcpy(buffer, p, count);
-    return V::load_u8_i32(buffer);
-  } else {
-    return V::load_u8_i32(p);
-  }
+inline typename V::F load_u8(const uint8_t* p, int64_t count, T tail) {
+  return load_staged(p, count, tail, [](const void* q) { return V::load_u8(static_cast<const uint8_t*>(q)); });
+}
+
+template <class V, class T>
+inline typename V::I load_u8_i32(const uint8_t* p, int64_t count, T tail) {
+  return load_staged(p, count, tail, [](const void* q) { return V::load_u8_i32(static_cast<const uint8_t*>(q)); });
+}
+
+template <class V, class T>
+inline typename V::B load_bytes(const uint8_t* p, int64_t count, T tail) {
+  return load_staged(p, count, tail, [](const void* q) { return V::load_bytes(static_cast<const uint8_t*>(q)); });
+}
+
+template <class V, class T>
+inline void store_u8(uint8_t* p, typename V::F v, int64_t count, T tail) {
+  store_staged(p, count, tail, [v](void* q) { V::store_u8(static_cast<uint8_t*>(q), v); });
+}
+
+template <class V, class T>
+inline void store_bytes(uint8_t* p, typename V::B v, int64_t count, T tail) {
+  store_staged(p, count, tail, [v](void* q) { V::store_bytes(static_cast<uint8_t*>(q), v); });
+}
+
+template <class V, class T>
+inline void store_f32(float* p, typename V::F v, int64_t count, T tail) {
+  store_staged(p, count * int64_t(sizeof(float)), tail, [v](void* q) { V::store(static_cast<float*>(q), v); });
 }
 
 // Missing lanes are filled with `fill` (callers pass a value that cannot change a reduction).
@@ -49,50 +81,6 @@ inline typename V::F load_f32(const float* p, int64_t count, float fill, T) {
     return V::load(buffer);
   } else {
     return V::load(p);
-  }
-}
-
-template <class V, class T>
-inline void store_u8(uint8_t* p, typename V::F v, int64_t count, T) {
-  if constexpr (T::value) {
-    alignas(64) uint8_t buffer[64];
-    V::store_u8(buffer, v);
-    std::memcpy(p, buffer, count);
-  } else {
-    V::store_u8(p, v);
-  }
-}
-
-template <class V, class T>
-inline void store_f32(float* p, typename V::F v, int64_t count, T) {
-  if constexpr (T::value) {
-    alignas(64) float buffer[V::N];
-    V::store(buffer, v);
-    std::memcpy(p, buffer, count * sizeof(float));
-  } else {
-    V::store(p, v);
-  }
-}
-
-template <class V, class T>
-inline typename V::B load_bytes(const uint8_t* p, int64_t count, T) {
-  if constexpr (T::value) {
-    alignas(64) uint8_t buffer[V::NB] = {};
-    std::memcpy(buffer, p, count);
-    return V::load_bytes(buffer);
-  } else {
-    return V::load_bytes(p);
-  }
-}
-
-template <class V, class T>
-inline void store_bytes(uint8_t* p, typename V::B v, int64_t count, T) {
-  if constexpr (T::value) {
-    alignas(64) uint8_t buffer[V::NB];
-    V::store_bytes(buffer, v);
-    std::memcpy(p, buffer, count);
-  } else {
-    V::store_bytes(p, v);
   }
 }
 

