@@ -224,6 +224,9 @@ PYBIND11_MODULE(_native, m) {
   compiled.push_back("avx2");
   compiled.push_back("avx512");
 #endif
+#ifdef CLEANCUT_NEON
+  compiled.push_back("neon");
+#endif
   m.attr("available_isas") = available;
   m.attr("compiled_isas") = compiled;
   m.def("kernel_set", &kernel_set, py::arg("isa"), "The kernels of one ISA (for tests and benchmarks).");

@@ -13,6 +13,9 @@ static const Kernels kScalarKernels = CLEANCUT_KERNEL_TABLE(scalar);
 static const Kernels kAvx2Kernels = CLEANCUT_KERNEL_TABLE(avx2);
 static const Kernels kAvx512Kernels = CLEANCUT_KERNEL_TABLE(avx512);
 #endif
+#ifdef CLEANCUT_NEON
+static const Kernels kNeonKernels = CLEANCUT_KERNEL_TABLE(neon);
+#endif
 
 std::vector<const Kernels*> supported_kernels() {
   std::vector<const Kernels*> tables{&kScalarKernels};
@@ -26,6 +29,9 @@ std::vector<const Kernels*> supported_kernels() {
       tables.push_back(&kAvx512Kernels);
     }
   }
+#endif
+#ifdef CLEANCUT_NEON
+  tables.push_back(&kNeonKernels);  // every AArch64 CPU has NEON
 #endif
   return tables;
 }

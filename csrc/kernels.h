@@ -47,7 +47,7 @@ struct Kernels {
   void (*png_filter_up)(ImageU8 src, uint8_t* dst);
 };
 
-// Every ISA namespace (scalar, avx2, avx512) defines the same set of functions.
+// Every ISA namespace (scalar, avx2, avx512, neon) defines the same set of functions.
 #define CLEANCUT_DECLARE_KERNELS                                                                     \
   void prepare(ImageU8 src, float* dst, int64_t out_h, int64_t out_w, const Normalisation& norm); \
   void upsample_mask(PlaneF32 src, MutImageU8 dst);                                               \
@@ -64,6 +64,11 @@ namespace avx2 {
 CLEANCUT_DECLARE_KERNELS
 }
 namespace avx512 {
+CLEANCUT_DECLARE_KERNELS
+}
+#endif
+#ifdef CLEANCUT_NEON
+namespace neon {
 CLEANCUT_DECLARE_KERNELS
 }
 #endif

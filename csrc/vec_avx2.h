@@ -52,21 +52,9 @@ struct Vec {
   static I or_i32(I a, I b) { return _mm256_or_si256(a, b); }
   template <int S> static I shr_i32(I a) { return _mm256_srli_epi32(a, S); }
   template <int S> static I shl_i32(I a) { return _mm256_slli_epi32(a, S); }
-  static I gather_i32(const int32_t* base, I index) { return _mm256_i32gather_epi32(base, index, 4); }
   template <int S> static I sar_i32(I a) { return _mm256_srai_epi32(a, S); }
   static I min_i32(I a, I b) { return _mm256_min_epi32(a, b); }
   static I max_i32(I a, I b) { return _mm256_max_epi32(a, b); }
-  // Lanes already in 0..255 -> N bytes.
-  static void store_i32_u8(uint8_t* p, I i) {
-    __m128i words = _mm_packus_epi32(_mm256_castsi256_si128(i), _mm256_extracti128_si256(i, 1));
-    _mm_storel_epi64(reinterpret_cast<__m128i*>(p), _mm_packus_epi16(words, words));
-  }
-  static int32_t reduce_add_i32(I v) {
-    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(1, 0, 3, 2)));
-    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(2, 3, 0, 1)));
-    return _mm_cvtsi128_si32(s);
-  }
   static void store_i32(int32_t* p, I v) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v); }
   static F to_f32(I a) { return _mm256_cvtepi32_ps(a); }
   static I round_to_i32(F a) { return _mm256_cvtps_epi32(a); }  // round half to even

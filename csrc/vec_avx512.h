@@ -40,12 +40,9 @@ struct Vec {
   static I or_i32(I a, I b) { return _mm512_or_si512(a, b); }
   template <int S> static I shr_i32(I a) { return _mm512_srli_epi32(a, S); }
   template <int S> static I shl_i32(I a) { return _mm512_slli_epi32(a, S); }
-  static I gather_i32(const int32_t* base, I index) { return _mm512_i32gather_epi32(index, base, 4); }
   template <int S> static I sar_i32(I a) { return _mm512_srai_epi32(a, S); }
   static I min_i32(I a, I b) { return _mm512_min_epi32(a, b); }
   static I max_i32(I a, I b) { return _mm512_max_epi32(a, b); }
-  static void store_i32_u8(uint8_t* p, I i) { _mm_storeu_si128(reinterpret_cast<__m128i*>(p), _mm512_cvtusepi32_epi8(i)); }
-  static int32_t reduce_add_i32(I v) { return _mm512_reduce_add_epi32(v); }
   static void store_i32(int32_t* p, I v) { _mm512_storeu_si512(p, v); }
   static F to_f32(I a) { return _mm512_cvtepi32_ps(a); }
   static I round_to_i32(F a) { return _mm512_cvtps_epi32(a); }

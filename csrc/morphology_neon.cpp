@@ -1,0 +1,10 @@
+#include "morphology_simd.h"
+#include "vec_neon.h"
+
+namespace cleancut::neon {
+
+void morphology(ImageU8 src, MutImageU8 dst, MorphOp op, MorphShape shape, int radius) {
+  Morphology<SimdRows<Vec>>{op}.run(src, dst, shape, radius);
+}
+
+}  // namespace cleancut::neon
