@@ -17,8 +17,10 @@ void upsample_mask(PlaneF32 src, MutImageU8 dst) {
     }
   }
   const float scale = hi > lo ? 255.0f / (hi - lo) : 0.0f;
-  const ResampleCoeffs cx = lanczos_coeffs(src.width, dst.width);
-  const ResampleCoeffs cy = lanczos_coeffs(src.height, dst.height);
+  const auto cx_table = lanczos_coeffs(src.width, dst.width);
+  const ResampleCoeffs& cx = *cx_table;
+  const auto cy_table = lanczos_coeffs(src.height, dst.height);
+  const ResampleCoeffs& cy = *cy_table;
 
   std::vector<float> rows(src.height * cx.padded_out);  // each source row resampled to dst.width
   for (int64_t r = 0; r < src.height; ++r) {

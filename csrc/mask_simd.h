@@ -1,10 +1,12 @@
 // SIMD mask upsample, templated on an ISA's Vec; same arithmetic, in the same order, as mask_base.cpp.
 #pragma once
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
 #include "kernels.h"
 #include "resample_coeffs.h"
+#include "scratch.h"
 #include "simd_loop.h"
 
 namespace cleancut {
@@ -25,8 +27,10 @@ void upsample_mask_simd(PlaneF32 src, MutImageU8 dst) {
   }
   const float lo = V::reduce_min(lo_v), hi = V::reduce_max(hi_v);
   const float scale = hi > lo ? 255.0f / (hi - lo) : 0.0f;
-  const ResampleCoeffs cx = lanczos_coeffs(src.width, dst.width);
-  const ResampleCoeffs cy = lanczos_coeffs(src.height, dst.height);
+  const auto cx_table = lanczos_coeffs(src.width, dst.width);
+  const ResampleCoeffs& cx = *cx_table;
+  const auto cy_table = lanczos_coeffs(src.height, dst.height);
+  const ResampleCoeffs& cy = *cy_table;
 
   // Full vectors across the padded width: padded lanes have zero weights and in-range indices.
   // When a block's taps all fall inside 2N source values from its first index (always, when
@@ -47,14 +51,15 @@ void upsample_mask_simd(PlaneF32 src, MutImageU8 dst) {
     }
     permutable[b] = fits;
   }
-  std::vector<float> row(src.width + 2 * V::N, 0.0f);  // a source row, padded for the two loads
-  std::vector<float> rows(src.height * cx.padded_out);
+  float* row = scratch<float, 0>(src.width + 2 * V::N);  // a source row, padded for the two loads
+  std::fill(row + src.width, row + src.width + 2 * V::N, 0.0f);
+  float* rows = scratch<float, 1>(src.height * cx.padded_out);
   for (int64_t r = 0; r < src.height; ++r) {
     const float* in = src.data + r * src.row_stride;
-    std::memcpy(row.data(), in, src.width * sizeof(float));
+    std::memcpy(row, in, src.width * sizeof(float));
     for (int64_t b = 0; b < blocks; ++b) {
       const int64_t x = b * V::N;
-      const F head = V::load(row.data() + base[b]), next = V::load(row.data() + base[b] + V::N);
+      const F head = V::load(row + base[b]), next = V::load(row + base[b] + V::N);
       F acc = V::zero();
       for (int64_t k = 0; k < cx.taps; ++k) {
         const int64_t entry = k * cx.padded_out + x;
@@ -62,18 +67,26 @@ void upsample_mask_simd(PlaneF32 src, MutImageU8 dst) {
                                       : V::gather(in, V::load_i32(cx.index.data() + entry));
         acc = V::add(acc, V::mul(V::load(cx.weights.data() + entry), value));
       }
-      V::store(rows.data() + r * cx.padded_out + x, V::mul(V::sub(acc, V::set1(lo)), V::set1(scale)));
+      V::store(rows + r * cx.padded_out + x, V::mul(V::sub(acc, V::set1(lo)), V::set1(scale)));
     }
   }
+  // Weights and row pointers are hoisted out of the pixel loop: the uint8 stores may alias
+  // anything, so the compiler would otherwise reload them for every vector.
+  std::vector<F> weights(cy.taps);
+  std::vector<const float*> taps(cy.taps);
   for (int64_t y = 0; y < dst.height; ++y) {
+    const int64_t count = cy.count[y];
+    for (int64_t k = 0; k < count; ++k) {
+      weights[k] = V::set1(cy.weights[k * cy.padded_out + y]);
+      taps[k] = rows + (cy.start[y] + k) * cx.padded_out;
+    }
     uint8_t* out = dst.data + y * dst.row_stride;
-    vector_loop<V::N>(dst.width, [&](auto tail, int64_t x, int64_t count) {
+    const F* w = weights.data();
+    const float* const* t = taps.data();
+    vector_loop<V::N>(dst.width, [&](auto tail, int64_t x, int64_t n) {
       F acc = V::zero();
-      for (int64_t k = 0; k < cy.count[y]; ++k) {
-        acc = V::add(acc, V::mul(V::set1(cy.weights[k * cy.padded_out + y]),
-                                 V::load(rows.data() + (cy.start[y] + k) * cx.padded_out + x)));
-      }
-      store_u8<V>(out + x, acc, count, tail);
+      for (int64_t k = 0; k < count; ++k) acc = V::add(acc, V::mul(w[k], V::load(t[k] + x)));
+      store_u8<V>(out + x, acc, n, tail);
     });
   }
 }

@@ -8,8 +8,10 @@
 namespace cleancut::scalar {
 
 void prepare(ImageU8 src, float* dst, int64_t out_h, int64_t out_w, const Normalisation& norm) {
-  const ResampleCoeffs cy = lanczos_coeffs(src.height, out_h);
-  const ResampleCoeffs cx = lanczos_coeffs(src.width, out_w);
+  const auto cy_table = lanczos_coeffs(src.height, out_h);
+  const ResampleCoeffs& cy = *cy_table;
+  const auto cx_table = lanczos_coeffs(src.width, out_w);
+  const ResampleCoeffs& cx = *cx_table;
   const RowSpan span = rows_used(cy);
   const int64_t plane = out_h * out_w, rows = span.last - span.first;
 

@@ -2,6 +2,7 @@
 // (support widened by the scale factor when downscaling, weights normalised per output).
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 namespace cleancut {
@@ -22,6 +23,7 @@ struct ResampleCoeffs {
 // Pillow's PRECISION_BITS for 8-bit images: sums start at half a unit and are floored.
 constexpr int kFixedPointBits = 22;
 
-ResampleCoeffs lanczos_coeffs(int64_t in_size, int64_t out_size);
+// Shared and cached: the same (in, out) pair returns the same immutable table.
+std::shared_ptr<const ResampleCoeffs> lanczos_coeffs(int64_t in_size, int64_t out_size);
 
 }  // namespace cleancut
