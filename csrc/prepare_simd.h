@@ -33,12 +33,29 @@ void prepare_simd(ImageU8 src, float* dst, int64_t out_h, int64_t out_w, const N
   std::vector<int32_t> columns(3 * src.width * V::N);
   std::vector<uint8_t> horizontal(3 * rows * stride + V::NB, 0);
   alignas(64) int32_t lanes_out[V::N];
+  const I byte = V::set1_i32(0xff);
+  // A full RGB load reads kRgbOverread bytes past its pixels: keep full blocks that far from the row end.
+  const int64_t guard = src.channels == 3 ? (V::kRgbOverread + 2) / 3 : 0;
   for (int64_t r0 = 0; r0 < rows; r0 += V::N) {
     const int64_t lanes = rows - r0 < V::N ? rows - r0 : V::N;
-    for (int64_t lane = 0; lane < V::N; ++lane) {
-      const uint8_t* in = src.data + (span.first + r0 + (lane < lanes ? lane : 0)) * src.row_stride;
-      for (int64_t i = 0; i < src.width; ++i) {
-        for (int64_t c = 0; c < 3; ++c) columns[(c * src.width + i) * V::N + lane] = in[i * src.channels + c];
+    const uint8_t* strip[V::N];  // lanes past the last row repeat its first row
+    for (int64_t lane = 0; lane < V::N; ++lane) strip[lane] = src.data + (span.first + r0 + (lane < lanes ? lane : 0)) * src.row_stride;
+    int64_t i = 0;
+    for (; i + V::N + guard <= src.width; i += V::N) {
+      I block[V::N];
+      for (int64_t lane = 0; lane < V::N; ++lane) {
+        block[lane] = src.channels == 3 ? V::load_rgb(strip[lane] + 3 * i) : V::load_rgba(strip[lane] + 4 * i);
+      }
+      V::transpose(block);  // block[j] = pixel i + j of every row, as 0xAABBGGRR
+      for (int64_t j = 0; j < V::N; ++j) {
+        V::store_i32(columns.data() + (i + j) * V::N, V::and_i32(block[j], byte));
+        V::store_i32(columns.data() + (src.width + i + j) * V::N, V::and_i32(V::template shr_i32<8>(block[j]), byte));
+        V::store_i32(columns.data() + (2 * src.width + i + j) * V::N, V::and_i32(V::template shr_i32<16>(block[j]), byte));
+      }
+    }
+    for (; i < src.width; ++i) {
+      for (int64_t lane = 0; lane < V::N; ++lane) {
+        for (int64_t c = 0; c < 3; ++c) columns[(c * src.width + i) * V::N + lane] = strip[lane][i * src.channels + c];
       }
     }
     for (int64_t c = 0; c < 3; ++c) {

@@ -57,6 +57,24 @@ struct Vec {
   static I min_i32(I a, I b) { return _mm256_min_epi32(a, b); }
   static I max_i32(I a, I b) { return _mm256_max_epi32(a, b); }
   static void store_i32(int32_t* p, I v) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v); }
+  // m[r] lane c -> m[c] lane r (an 8x8 transpose of 32-bit elements).
+  static void transpose(I (&m)[N]) {
+    I t[8], u[8];
+    for (int i = 0; i < 4; ++i) {
+      t[2 * i] = _mm256_unpacklo_epi32(m[2 * i], m[2 * i + 1]);
+      t[2 * i + 1] = _mm256_unpackhi_epi32(m[2 * i], m[2 * i + 1]);
+    }
+    for (int i = 0; i < 2; ++i) {
+      u[4 * i] = _mm256_unpacklo_epi64(t[4 * i], t[4 * i + 2]);
+      u[4 * i + 1] = _mm256_unpackhi_epi64(t[4 * i], t[4 * i + 2]);
+      u[4 * i + 2] = _mm256_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);
+      u[4 * i + 3] = _mm256_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);
+    }
+    for (int j = 0; j < 4; ++j) {
+      m[j] = _mm256_permute2x128_si256(u[j], u[4 + j], 0x20);
+      m[4 + j] = _mm256_permute2x128_si256(u[j], u[4 + j], 0x31);
+    }
+  }
   static F to_f32(I a) { return _mm256_cvtepi32_ps(a); }
   static I round_to_i32(F a) { return _mm256_cvtps_epi32(a); }  // round half to even
 

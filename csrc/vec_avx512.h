@@ -45,6 +45,29 @@ struct Vec {
   static I min_i32(I a, I b) { return _mm512_min_epi32(a, b); }
   static I max_i32(I a, I b) { return _mm512_max_epi32(a, b); }
   static void store_i32(int32_t* p, I v) { _mm512_storeu_si512(p, v); }
+  // m[r] lane c -> m[c] lane r (a 16x16 transpose of 32-bit elements).
+  static void transpose(I (&m)[N]) {
+    I t[16], u[16];
+    for (int i = 0; i < 8; ++i) {
+      t[2 * i] = _mm512_unpacklo_epi32(m[2 * i], m[2 * i + 1]);
+      t[2 * i + 1] = _mm512_unpackhi_epi32(m[2 * i], m[2 * i + 1]);
+    }
+    for (int i = 0; i < 4; ++i) {
+      u[4 * i] = _mm512_unpacklo_epi64(t[4 * i], t[4 * i + 2]);
+      u[4 * i + 1] = _mm512_unpackhi_epi64(t[4 * i], t[4 * i + 2]);
+      u[4 * i + 2] = _mm512_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);
+      u[4 * i + 3] = _mm512_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);
+    }
+    // 128-bit lane L of u[4i + j] holds column 4L + j of rows 4i..4i+3.
+    for (int j = 0; j < 4; ++j) {
+      const I x0 = _mm512_shuffle_i32x4(u[j], u[4 + j], 0x44), x1 = _mm512_shuffle_i32x4(u[j], u[4 + j], 0xEE);
+      const I y0 = _mm512_shuffle_i32x4(u[8 + j], u[12 + j], 0x44), y1 = _mm512_shuffle_i32x4(u[8 + j], u[12 + j], 0xEE);
+      m[j] = _mm512_shuffle_i32x4(x0, y0, 0x88);
+      m[4 + j] = _mm512_shuffle_i32x4(x0, y0, 0xDD);
+      m[8 + j] = _mm512_shuffle_i32x4(x1, y1, 0x88);
+      m[12 + j] = _mm512_shuffle_i32x4(x1, y1, 0xDD);
+    }
+  }
   static F to_f32(I a) { return _mm512_cvtepi32_ps(a); }
   static I round_to_i32(F a) { return _mm512_cvtps_epi32(a); }
 

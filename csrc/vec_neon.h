@@ -53,6 +53,14 @@ struct Vec {
   static I min_i32(I a, I b) { return vminq_s32(a, b); }
   static I max_i32(I a, I b) { return vmaxq_s32(a, b); }
   static void store_i32(int32_t* p, I v) { vst1q_s32(p, v); }
+  // m[r] lane c -> m[c] lane r (a 4x4 transpose).
+  static void transpose(I (&m)[N]) {
+    const int32x4x2_t a = vtrnq_s32(m[0], m[1]), b = vtrnq_s32(m[2], m[3]);
+    m[0] = vcombine_s32(vget_low_s32(a.val[0]), vget_low_s32(b.val[0]));
+    m[1] = vcombine_s32(vget_low_s32(a.val[1]), vget_low_s32(b.val[1]));
+    m[2] = vcombine_s32(vget_high_s32(a.val[0]), vget_high_s32(b.val[0]));
+    m[3] = vcombine_s32(vget_high_s32(a.val[1]), vget_high_s32(b.val[1]));
+  }
   static F to_f32(I a) { return vcvtq_f32_s32(a); }
   static I round_to_i32(F a) { return vcvtnq_s32_f32(a); }  // round half to even
 
