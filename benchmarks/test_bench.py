@@ -39,9 +39,9 @@ def test_end_to_end_bytes_to_png(timed, sessions, size, who):
     data = jpeg(size)
     ours, theirs = sessions
     if who == "cleancut":
-        timed(f"bytes->PNG {size}x{size}", "cleancut", lambda: cleancut.remove(data, session=ours), rounds=5)
+        timed(f"bytes->PNG {size}x{size}", "cleancut", lambda: cleancut.remove(data, session=ours), rounds=10)
     else:
-        timed(f"bytes->PNG {size}x{size}", "rembg 2.0.86", lambda: rembg.remove(data, session=theirs), rounds=3)
+        timed(f"bytes->PNG {size}x{size}", "rembg 2.0.86", lambda: rembg.remove(data, session=theirs), rounds=10)
 
 @pytest.mark.parametrize("who", ["cleancut", "PIL LANCZOS + NumPy normalise (rembg)"])
 def test_prepare_2048(timed, sessions, who):
