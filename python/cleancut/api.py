@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, overload
 
 import numpy as np
@@ -13,6 +14,28 @@ from .decode import DEFAULT_MAX_PIXELS, decode
 from .session import Session, default_session
 
 Input = bytes | bytearray | memoryview | Image.Image | np.ndarray
+
+
+@dataclass(frozen=True)
+class CutOptions:
+    """What to make of the alpha once the network has run (everything after inference)."""
+
+    only_mask: bool = False
+    post_process_mask: bool = False
+    bgcolor: tuple[int, int, int, int] | None = None
+    erode_radius: int = 0
+    dilate_radius: int = 0
+    edge_blur: float = 0.0
+    premultiplied: bool = False
+
+
+def finish(pixels: np.ndarray, saliency: np.ndarray, options: CutOptions) -> np.ndarray:
+    """One image and its saliency map -> RGBA cut-out (or HxW mask)."""
+    alpha = refine.upsample_mask(saliency, *pixels.shape[:2])
+    if options.post_process_mask:
+        alpha = refine.rembg_post_process(alpha)
+    alpha = refine.soften(alpha, options.erode_radius, options.dilate_radius, options.edge_blur)
+    return alpha if options.only_mask else compose.cutout(pixels, alpha, options.bgcolor, options.premultiplied)
 
 
 @overload
@@ -56,15 +79,12 @@ def remove(
     del putalpha  # straight colour is already the default
     if alpha_matting:
         raise NotImplementedError("alpha_matting=True is not implemented yet; the soft mask is used as alpha without it")
-    background = compose.parse_bgcolor(bgcolor)
+    options = CutOptions(
+        only_mask, post_process_mask, compose.parse_bgcolor(bgcolor), erode_radius, dilate_radius, edge_blur, premultiplied
+    )
     pixels = decode(data, max_pixels=max_pixels, max_side=max_side)
-    height, width = pixels.shape[:2]
     saliency = (session or default_session()).predict([pixels])[0]
-    alpha = refine.upsample_mask(saliency, height, width)
-    if post_process_mask:
-        alpha = refine.rembg_post_process(alpha)
-    alpha = refine.soften(alpha, erode_radius, dilate_radius, edge_blur)
-    result = alpha if only_mask else compose.cutout(pixels, alpha, background, premultiplied)
+    result = finish(pixels, saliency, options)
     if force_return_bytes or isinstance(data, (bytes, bytearray, memoryview)):
         return encode.to_png(result)
     if isinstance(data, Image.Image):

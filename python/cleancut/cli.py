@@ -1,99 +1,246 @@
-"""Command line: ``cleancut IN OUT`` (also ``cleancut i IN OUT``), ``cleancut models fetch``,
-``cleancut capabilities``. Errors end with a one-line message and a non-zero exit status."""
+"""Command line (rembg's command names): ``cleancut i IN OUT`` (or just ``cleancut IN OUT``),
+``cleancut p IN_DIR OUT_DIR``, ``cleancut b W H``, ``cleancut s``, ``cleancut d``.
+Errors end with one ``cleancut: error: ...`` line and a non-zero exit status."""
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+import click
 
 from . import __version__, capabilities, models
 from .errors import CleancutError
 from .files import write_atomically
 
-COMMANDS = ("i", "models", "capabilities")
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"}
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="cleancut", description="Remove image backgrounds with U²-Net.")
-    parser.add_argument("--version", action="version", version=f"cleancut {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
-
-    cut = sub.add_parser("i", help="cut one image: cleancut [i] IN OUT ('-' for stdin/stdout)")
-    cut.add_argument("input")
-    cut.add_argument("output")
-    cut.add_argument("-m", "--model", default=models.DEFAULT_MODEL, help="model name or path to an .onnx file")
-    cut.add_argument("-om", "--only-mask", action="store_true", help="write the alpha mask only")
-    cut.add_argument("-ppm", "--post-process-mask", action="store_true", help="rembg's binary post-processing")
-    cut.add_argument("-bgc", "--bgcolor", type=int, nargs=4, metavar=("R", "G", "B", "A"), help="background colour")
-    cut.add_argument("--max-side", type=int, help="downscale first so the long side is at most this")
-    cut.add_argument("--erode", type=int, default=0, help="erode the alpha by this radius")
-    cut.add_argument("--dilate", type=int, default=0, help="dilate the alpha by this radius")
-    cut.add_argument("--edge-blur", type=float, default=0.0, help="Gaussian sigma for the edge band")
-    cut.add_argument("-f", "--force", action="store_true", help="overwrite OUT if it exists")
-
-    model_cmd = sub.add_parser("models", help="manage model files")
-    model_cmd.add_argument("action", choices=["fetch", "path"], help="fetch the default model / print its path")
-
-    sub.add_parser("capabilities", help="print which kernels and backends this machine runs")
-    return parser
+class Fail(click.ClickException):
+    def show(self, file=None) -> None:
+        click.echo(f"cleancut: error: {self.message}", err=True)
 
 
-def _read(path: str) -> bytes:
-    if path == "-":
-        return sys.stdin.buffer.read()
-    try:
-        return Path(path).read_bytes()
-    except OSError as e:
-        raise CleancutError(f"cannot read {path}: {e.strerror or e}") from e
+def cut_options(command):
+    """The options every cutting command shares."""
+    for option in reversed([
+        click.option("-m", "--model", default=models.DEFAULT_MODEL, show_default=True, help="model name or path to an .onnx file"),
+        click.option("-om", "--only-mask", is_flag=True, help="write the alpha mask only"),
+        click.option("-ppm", "--post-process-mask", is_flag=True, help="rembg's binary mask post-processing"),
+        click.option("-bgc", "--bgcolor", type=(int, int, int, int), default=None, metavar="R G B A", help="background colour"),
+        click.option("--max-side", type=click.IntRange(min=1), help="downscale first so the long side is at most this"),
+        click.option("--erode", type=click.IntRange(0, 64), default=0, help="erode the alpha by this radius"),
+        click.option("--dilate", type=click.IntRange(0, 64), default=0, help="dilate the alpha by this radius"),
+        click.option("--edge-blur", type=click.FloatRange(0, 32), default=0.0, help="Gaussian sigma for the edge band"),
+    ]):
+        command = option(command)
+    return command
 
 
-def _write(path: str, data: bytes, source: str, force: bool) -> None:
-    if path == "-":
-        sys.stdout.buffer.write(data)
-        return
-    target = Path(path)
-    if source != "-" and target.exists() and target.resolve() == Path(source).resolve():
-        raise CleancutError(f"refusing to overwrite the input {source}")
-    if target.exists() and not force:
-        raise CleancutError(f"{path} exists; pass --force to overwrite it")
-    write_atomically(target, data)
-
-
-def _cut(args: argparse.Namespace) -> None:
+def make_cutter(model, only_mask, post_process_mask, bgcolor, max_side, erode, dilate, edge_blur):
+    """bytes or an RGB array -> PNG bytes with the given options (the session is loaded once)."""
     from .api import remove
     from .session import default_session, new_session
 
-    session = default_session() if args.model == models.DEFAULT_MODEL else new_session(args.model)
-    result = remove(
-        _read(args.input),
-        session=session,
-        only_mask=args.only_mask,
-        post_process_mask=args.post_process_mask,
-        bgcolor=args.bgcolor,
-        max_side=args.max_side,
-        erode_radius=args.erode,
-        dilate_radius=args.dilate,
-        edge_blur=args.edge_blur,
-    )
-    _write(args.output, result, args.input, args.force)
+    try:
+        session = default_session() if model == models.DEFAULT_MODEL else new_session(model)
+    except CleancutError as e:
+        raise Fail(str(e)) from None
+
+    def cut(data) -> bytes:
+        return remove(data, session=session, only_mask=only_mask, post_process_mask=post_process_mask, bgcolor=bgcolor,
+                      max_side=max_side, erode_radius=erode, dilate_radius=dilate, edge_blur=edge_blur,
+                      force_return_bytes=True)
+
+    return cut
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="cleancut")
+def cli() -> None:
+    """Remove image backgrounds with U²-Net. `cleancut IN OUT` is short for `cleancut i IN OUT`."""
+
+
+@cli.command("i")
+@click.argument("input", type=click.Path(allow_dash=True))
+@click.argument("output", type=click.Path(allow_dash=True))
+@click.option("-f", "--force", is_flag=True, help="overwrite OUTPUT if it exists")
+@cut_options
+def cut_one(input, output, force, **options):
+    """Cut one image ('-' for stdin / stdout)."""
+    source, target = Path(input), Path(output)
+    if output != "-" and input != "-" and target.exists() and target.resolve() == source.resolve():
+        raise Fail(f"refusing to overwrite the input {input}")
+    if output != "-" and target.exists() and not force:
+        raise Fail(f"{output} exists; pass --force to overwrite it")
+    try:
+        data = sys.stdin.buffer.read() if input == "-" else source.read_bytes()
+    except OSError as e:
+        raise Fail(f"cannot read {input}: {e.strerror or e}") from None
+    try:
+        png = make_cutter(**options)(data)
+    except CleancutError as e:
+        raise Fail(str(e)) from None
+    if output == "-":
+        sys.stdout.buffer.write(png)
+    else:
+        write_atomically(target, png)
+
+
+def _pending(in_dir: Path, out_dir: Path) -> list[tuple[Path, Path]]:
+    """(input, output) pairs whose output does not exist yet; outputs inside in_dir are not inputs."""
+    pairs = []
+    for path in sorted(in_dir.rglob("*")):
+        if not path.is_file() or path.suffix.lower() not in IMAGE_SUFFIXES or path.name.startswith("."):
+            continue
+        if out_dir.resolve() in path.resolve().parents:
+            continue
+        target = out_dir / path.relative_to(in_dir).with_suffix(".png")
+        if not target.exists():
+            pairs.append((path, target))
+    return pairs
+
+
+@cli.command("p")
+@click.argument("in_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("-w", "--watch", is_flag=True, help="keep running and cut new files as they appear")
+@click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True, help="images in flight at once")
+@click.option("--poll", type=click.FloatRange(0.05), default=1.0, show_default=True, help="seconds between scans with --watch")
+@cut_options
+def cut_folder(in_dir, out_dir, watch, workers, poll, **options):
+    """Cut every image under IN_DIR into OUT_DIR (same tree, .png); skips images already done."""
+    from tqdm import tqdm
+
+    if in_dir.resolve() == out_dir.resolve():
+        raise Fail("OUT_DIR must differ from IN_DIR (inputs are never overwritten)")
+    cut = make_cutter(**options)
+    failures: dict[Path, str] = {}
+    done = 0
+
+    def one(pair: tuple[Path, Path]) -> None:
+        source, target = pair
+        try:
+            png = cut(source.read_bytes())
+        except (CleancutError, OSError) as e:
+            failures[source] = str(e)
+            return
+        write_atomically(target, png)
+
+    with ThreadPoolExecutor(workers) as pool:
+        while True:
+            pending = [pair for pair in _pending(in_dir, out_dir) if pair[0] not in failures]
+            if pending:
+                with tqdm(total=len(pending), unit="img", disable=None, file=sys.stderr) as bar:
+                    for _ in pool.map(one, pending):
+                        bar.update()
+                done += len(pending)
+            if not watch:
+                break
+            time.sleep(poll)
+    ok = done - len(failures)
+    click.echo(f"{ok} cut, {len(failures)} failed", err=True)
+    for path, message in failures.items():
+        click.echo(f"  {path}: {message}", err=True)
+    if failures:
+        raise SystemExit(1)
+
+
+@cli.command("b")
+@click.argument("width", type=click.IntRange(1))
+@click.argument("height", type=click.IntRange(1))
+@click.option("-o", "--output", "pattern", help="numbered files, e.g. out-%04d.png (default: PNGs to stdout)")
+@cut_options
+def cut_frames(width, height, pattern, **options):
+    """Cut raw RGB24 frames of WIDTHxHEIGHT read from stdin (e.g. ffmpeg -f rawvideo -pix_fmt rgb24)."""
+    import numpy as np
+
+    if pattern is not None and "%" not in pattern:
+        raise Fail("--output needs a %d-style number in it, e.g. out-%04d.png")
+    cut = make_cutter(**options)
+    frame_bytes = width * height * 3
+    index = 0
+    while True:
+        frame = sys.stdin.buffer.read(frame_bytes)
+        if not frame:
+            break
+        if len(frame) != frame_bytes:
+            raise Fail(f"frame {index} is {len(frame)} bytes; a {width}x{height} RGB24 frame is {frame_bytes}")
+        png = cut(np.frombuffer(frame, np.uint8).reshape(height, width, 3))
+        if pattern is None:
+            sys.stdout.buffer.write(png)
+            sys.stdout.buffer.flush()
+        else:
+            write_atomically(Path(pattern % index), png)
+        index += 1
+
+
+@cli.command("s")
+@click.option("--host", default="127.0.0.1", show_default=True, help="address to bind (0.0.0.0 for all)")
+@click.option("--port", type=int, default=7000, show_default=True)
+@click.option("--max-batch", type=click.IntRange(1, 64), default=8, show_default=True, help="images per inference")
+@click.option("--max-wait-ms", type=click.FloatRange(0, 1000), default=5.0, show_default=True, help="how long a batch waits to fill")
+@click.option("--queue", "max_queue", type=click.IntRange(1), default=64, show_default=True, help="requests waiting before 503")
+@click.option("--cache-mb", type=click.IntRange(0), default=256, show_default=True, help="result cache size (0: off)")
+@click.option("--max-upload-mb", type=click.IntRange(1), default=32, show_default=True)
+@click.option("--max-pixels", type=click.IntRange(1), default=100_000_000, show_default=True)
+@click.option("--api-key", envvar="CLEANCUT_API_KEY", help="require this X-API-Key header")
+@click.option("--allow-url", is_flag=True, help="allow GET /api/remove?url=... (the server fetches URLs)")
+@click.option("-m", "--model", default=models.DEFAULT_MODEL, show_default=True)
+def serve(host, port, max_batch, max_wait_ms, max_queue, cache_mb, max_upload_mb, max_pixels, api_key, allow_url, model):
+    """Run the HTTP API and the WebUI."""
+    import uvicorn
+
+    from .server import ServerConfig, create_app
+    from .session import default_session, new_session
+
+    try:
+        session = default_session() if model == models.DEFAULT_MODEL else new_session(model)
+    except CleancutError as e:
+        raise Fail(str(e)) from None
+    config = ServerConfig(max_upload_mb << 20, max_pixels, max_batch, max_wait_ms, max_queue, cache_mb << 20, api_key, allow_url)
+    uvicorn.run(create_app(config, session), host=host, port=port, log_level="warning")
+
+
+@cli.command("d")
+def download() -> None:
+    """Fetch the default model ahead of time and print its path."""
+    try:
+        click.echo(models.default_model_path())
+    except CleancutError as e:
+        raise Fail(str(e)) from None
+
+
+@cli.command("models")
+@click.argument("action", type=click.Choice(["fetch", "path"]))
+def models_command(action) -> None:
+    """`fetch`: make sure the default model is cached; `path`: print where it is (no download)."""
+    try:
+        click.echo(models.default_model_path(download=action == "fetch"))
+    except CleancutError as e:
+        raise Fail(str(e)) from None
+
+
+@cli.command("capabilities")
+def capabilities_command() -> None:
+    """Print which kernels this machine runs."""
+    click.echo(json.dumps(capabilities(), indent=2))
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] not in COMMANDS and (argv[0] == "-" or not argv[0].startswith("-")):
-        argv.insert(0, "i")  # `cleancut IN OUT` is `cleancut i IN OUT`
-    args = _parser().parse_args(argv)
+    if argv and argv[0] not in cli.commands and (argv[0] == "-" or not argv[0].startswith("-")):
+        argv.insert(0, "i")
     try:
-        if args.command == "i":
-            _cut(args)
-        elif args.command == "models":
-            path = models.default_model_path(download=args.action == "fetch")
-            print(path)
-        else:
-            print(json.dumps(capabilities(), indent=2))
-    except (CleancutError, NotImplementedError) as e:
-        print(f"cleancut: error: {e}", file=sys.stderr)
-        return 1
+        cli.main(argv, prog_name="cleancut", standalone_mode=False)
+    except click.ClickException as e:
+        e.show()
+        return 1 if isinstance(e, Fail) else 2
+    except click.exceptions.Abort:
+        return 130
+    except SystemExit as e:
+        return int(e.code or 0)
     return 0

@@ -191,3 +191,20 @@ def resolve(model: str | os.PathLike, *, url: str | None = None, md5: str | None
         f"unknown model {text!r}: the embedded default is {U2NETP.name!r}; for other models "
         "(u2net, isnet, your own) pass a path to the .onnx file, or a name with url=... and md5=..."
     )
+
+
+def with_dynamic_batch(path: Path) -> Path:
+    """The model with a symbolic batch dimension (so one inference runs many images), cached by
+    the model's md5. U²-Net exports fix the batch at 1 although nothing in the graph needs it."""
+    target = cache_dir() / "prepared" / f"{md5_of(path)}-dynamic-batch.onnx"
+    if target.is_file():
+        return target
+    import onnx
+
+    model = onnx.load(os.fspath(path))
+    for tensor in [*model.graph.input, *model.graph.output]:
+        dims = tensor.type.tensor_type.shape.dim
+        if dims and dims[0].HasField("dim_value"):
+            dims[0].dim_param = "batch"
+    write_atomically(target, model.SerializeToString())
+    return target

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -45,10 +46,11 @@ class Session:
         # session.set_denormal_as_zero: it flips the calling thread's FTZ/DAZ for the whole process.)
         options.add_session_config_entry("session.dynamic_block_base", "4")
         try:
+            graph = models.with_dynamic_batch(Path(model_path))
             self._session = ort.InferenceSession(
-                os.fspath(model_path), sess_options=options, providers=list(providers or ["CPUExecutionProvider"])
+                os.fspath(graph), sess_options=options, providers=list(providers or ["CPUExecutionProvider"])
             )
-        except Exception as e:  # ORT raises its own exception types for unreadable graphs
+        except Exception as e:  # onnx and ORT raise their own exception types for unreadable graphs
             raise ModelError(f"cannot load model {os.fspath(model_path)!r}: {e}") from e
         self.name = name or os.path.splitext(os.path.basename(os.fspath(model_path)))[0]
         self.model_path = os.fspath(model_path)
@@ -70,7 +72,7 @@ class Session:
 
     def infer(self, batch: np.ndarray) -> np.ndarray:
         """float32 (N, 3, H, W) network input -> float32 (N, H, W) saliency (the d0 output)."""
-        if self._fixed_batch == 1 and len(batch) > 1:
+        if self._fixed_batch is not None and len(batch) != self._fixed_batch:
             return np.concatenate([self.infer(batch[i : i + 1]) for i in range(len(batch))])
         return self._session.run(None, {self._input_name: batch})[0][:, 0]
 

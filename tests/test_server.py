@@ -1,0 +1,182 @@
+"""The HTTP API against a real uvicorn on 127.0.0.1: routes, errors, cache, batching, load."""
+
+import io
+import struct
+import threading
+import zlib
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import numpy as np
+import pytest
+from PIL import Image
+
+from cleancut.server import ServerConfig, create_app
+from cleancut.session import Session
+from serving import photo_bytes, running, tiny_model
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    path = tiny_model(tmp_path_factory.mktemp("model") / "tiny.onnx")
+    return Session(path, "tiny")
+
+
+@pytest.fixture(scope="module")
+def server(session):
+    with running(create_app(ServerConfig(max_upload_bytes=4 << 20), session)) as url:
+        yield url
+
+
+def png(response) -> Image.Image:
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "image/png"
+    image = Image.open(io.BytesIO(response.content))
+    image.load()
+    return image
+
+
+def test_upload_multipart_and_raw_body(server):
+    data = photo_bytes(1, (120, 80), "JPEG")
+    multipart = png(httpx.post(f"{server}/api/remove", files={"file": ("a.jpg", data, "image/jpeg")}))
+    raw = png(httpx.post(f"{server}/api/remove", content=data, headers={"content-type": "image/jpeg"}))
+    assert multipart.mode == raw.mode == "RGBA" and multipart.size == (120, 80)
+    assert np.array_equal(np.asarray(multipart), np.asarray(raw))
+
+
+def test_rembg_form_names(server):
+    data = photo_bytes(2)
+    mask = png(httpx.post(f"{server}/api/remove", files={"file": ("a.png", data, "image/png")}, data={"om": "true"}))
+    assert mask.mode == "L"
+    white = png(httpx.post(f"{server}/api/remove?bgc=255,255,255,255", content=data))
+    assert (np.asarray(white)[..., 3] == 255).all()
+    binary = png(httpx.post(f"{server}/api/remove", files={"file": ("a.png", data)}, data={"ppm": "1", "om": "1", "model": "u2netp"}))
+    assert set(np.unique(np.asarray(binary))) <= {0, 255}
+
+
+def test_health_docs_and_page(server):
+    health = httpx.get(f"{server}/healthz").json()
+    assert health["status"] == "ok" and health["model"] == "u2netp"
+    assert httpx.get(f"{server}/docs").status_code == 200
+    assert "/api/remove" in httpx.get(f"{server}/openapi.json").json()["paths"]
+    page = httpx.get(f"{server}/")
+    assert page.status_code == 200 and 'id="drop"' in page.text
+    assert httpx.get(f"{server}/static/app.js").status_code == 200
+
+
+def png_header_claiming(width, height):
+    def chunk(kind, body):
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize(
+    "request_args, status, message",
+    [
+        ({"content": b"x" * (5 << 20)}, 413, "byte limit"),
+        ({"content": png_header_claiming(50000, 50000)}, 413, "too large"),
+        ({"content": b"hello", "headers": {"content-type": "text/plain"}}, 415, "image"),
+        ({"files": {"file": ("a.txt", b"hello", "text/plain")}}, 415, "must be an image"),
+        ({"content": b"\x89PNG\r\n\x1a\n" + b"\0" * 40}, 400, "cannot"),
+        ({"content": b""}, 400, "0 bytes"),
+        ({"files": {"nofile": ("a.png", b"x")}}, 400, "'file' field"),
+        ({"content": photo_bytes(3), "params": {"a": "true"}}, 400, "alpha matting"),
+        ({"content": photo_bytes(3), "params": {"bgc": "1,2"}}, 400, "bgcolor"),
+        ({"content": photo_bytes(3), "params": {"om": "maybe"}}, 400, "true or false"),
+        ({"content": photo_bytes(3), "params": {"model": "u2net"}}, 400, "runs the model"),
+        ({"content": photo_bytes(3), "params": {"max_side": "0"}}, 400, "max_side"),
+    ],
+    ids=["upload-too-big", "too-many-pixels", "text-body", "text-file", "corrupt", "empty", "no-file-field",
+         "alpha-matting", "bad-bgcolor", "bad-flag", "other-model", "bad-max-side"],
+)
+def test_errors_are_json_4xx(server, request_args, status, message):
+    response = httpx.post(f"{server}/api/remove", **request_args)
+    assert response.status_code == status, response.text
+    assert message in response.json()["detail"]
+
+
+def test_url_fetching_is_off_by_default(server):
+    response = httpx.get(f"{server}/api/remove", params={"url": "http://127.0.0.1:9/x.png"})
+    assert response.status_code == 403 and "disabled" in response.json()["detail"]
+
+
+def test_api_key(tiny):
+    with running(create_app(ServerConfig(api_key="s3cret"), tiny)) as url:
+        assert httpx.post(f"{url}/api/remove", content=photo_bytes(4)).status_code == 401
+        assert httpx.post(f"{url}/api/remove", content=photo_bytes(4), headers={"X-API-Key": "wrong"}).status_code == 401
+        assert httpx.post(f"{url}/api/remove", content=photo_bytes(4), headers={"X-API-Key": "s3cret"}).status_code == 200
+
+
+def test_same_upload_twice_costs_one_inference(tiny):
+    with running(create_app(ServerConfig(), tiny)) as url:
+        data = photo_bytes(5)
+        first = httpx.post(f"{url}/api/remove", content=data)
+        second = httpx.post(f"{url}/api/remove", content=data)
+        other_options = httpx.post(f"{url}/api/remove", content=data, params={"om": "1"})
+        assert (first.headers["x-cache"], second.headers["x-cache"], other_options.headers["x-cache"]) == ("miss", "hit", "miss")
+        assert first.content == second.content
+        health = httpx.get(f"{url}/healthz").json()
+        assert health["images"] == 2 and health["cache"]["hits"] == 1
+
+
+def test_concurrent_requests_share_inferences(tiny):
+    with running(create_app(ServerConfig(cache_bytes=0, max_batch=8, max_wait_ms=50), tiny)) as url:
+        with httpx.Client() as client, ThreadPoolExecutor(8) as pool:
+            responses = list(pool.map(lambda i: client.post(f"{url}/api/remove", content=photo_bytes(100 + i)), range(32)))
+        assert all(r.status_code == 200 for r in responses)
+        health = httpx.get(f"{url}/healthz").json()
+        assert health["images"] == 32 and health["largest_batch"] > 1 and health["batches"] < 32
+
+
+def test_full_queue_answers_503_with_retry_after(session):
+    config = ServerConfig(cache_bytes=0, max_batch=1, max_wait_ms=0, max_queue=1)
+    with running(create_app(config, session)) as url:
+        with httpx.Client(timeout=60) as client, ThreadPoolExecutor(12) as pool:
+            responses = list(pool.map(lambda i: client.post(f"{url}/api/remove", content=photo_bytes(200 + i)), range(12)))
+    codes = [r.status_code for r in responses]
+    assert set(codes) <= {200, 503} and 503 in codes and 200 in codes
+    busy = next(r for r in responses if r.status_code == 503)
+    assert busy.headers["retry-after"] == "1" and "busy" in busy.json()["detail"]
+
+
+def rss_bytes() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * 4096
+
+
+def test_memory_stays_flat_over_1000_requests(tiny):
+    with running(create_app(ServerConfig(cache_bytes=0), tiny)) as url:
+        with httpx.Client() as client:
+            bodies = [photo_bytes(i) for i in range(20)]
+            for i in range(100):
+                assert client.post(f"{url}/api/remove", content=bodies[i % 20]).status_code == 200
+            before = rss_bytes()
+            for i in range(1000):
+                assert client.post(f"{url}/api/remove", content=bodies[i % 20]).status_code == 200
+            growth = rss_bytes() - before
+    assert growth < 32 << 20, f"RSS grew by {growth / 2**20:.1f} MiB over 1000 requests"
+
+
+def test_openapi_contract_with_schemathesis(tiny):
+    import schemathesis
+    from hypothesis import HealthCheck, given, settings
+
+    with running(create_app(ServerConfig(max_upload_bytes=1 << 20), tiny)) as url:
+        schema = schemathesis.openapi.from_url(f"{url}/openapi.json")
+        failures, statuses = [], []
+        for result in schema.get_all_operations():
+            operation = result.ok()
+
+            @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+            @given(case=operation.as_strategy())
+            def check(case):
+                response = case.call(base_url=url)
+                statuses.append(response.status_code)
+                if response.status_code >= 500:
+                    failures.append((case.method, case.path, response.status_code, response.text[:200]))
+
+            check()
+    assert not failures, failures
+    assert len(statuses) >= 40 and 200 in statuses and any(400 <= s < 500 for s in statuses)
