@@ -88,3 +88,74 @@ def test_capabilities_and_forced_scalar_path():
 def test_models_path(model_path):
     result = run("models", "fetch")
     assert result.returncode == 0 and result.stdout.decode().strip() == str(model_path)
+
+
+def test_help_lists_every_command():
+    result = run("--help")
+    assert result.returncode == 0
+    for command in ("i", "p", "b", "s", "d", "models", "capabilities"):
+        assert f"  {command} " in result.stdout.decode()
+
+
+def test_folder_mode_resumes_and_reports_failures(tmp_path, model_path):
+    from skimage import data
+
+    source = tmp_path / "in"
+    (source / "nested" / "deeper").mkdir(parents=True)
+    Image.fromarray(data.coffee()[::4, ::4]).save(source / "a.jpg")
+    Image.fromarray(data.chelsea()[::4, ::4]).save(source / "nested" / "b.png")
+    Image.fromarray(data.rocket()[::4, ::4]).save(source / "nested" / "deeper" / "c.webp")
+    (source / "nested" / "broken.jpg").write_bytes(b"\xff\xd8\xff not really a jpeg")
+    (source / "notes.txt").write_text("not an image")
+    out = tmp_path / "out"
+    (out / "nested").mkdir(parents=True)
+    (out / "nested" / "b.png").write_bytes(b"already done")
+    inputs_before = {p: p.read_bytes() for p in source.rglob("*") if p.is_file()}
+
+    first = run("p", source, out, "--workers", "2")
+    assert first.returncode == 1
+    assert "broken.jpg" in first.stderr.decode() and "2 cut, 1 failed" in first.stderr.decode()
+    with Image.open(out / "a.png") as a, Image.open(out / "nested" / "deeper" / "c.png") as c:
+        assert a.mode == c.mode == "RGBA"
+    assert (out / "nested" / "b.png").read_bytes() == b"already done", "existing outputs are kept"
+    assert not (out / "notes.png").exists() and not list(out.rglob("*.part"))
+    assert {p: p.read_bytes() for p in source.rglob("*") if p.is_file()} == inputs_before
+
+    (source / "nested" / "broken.jpg").unlink()
+    second = run("p", source, out)
+    assert second.returncode == 0 and "0 cut, 0 failed" in second.stderr.decode()
+
+
+def test_folder_watch_picks_up_new_files(tmp_path, model_path):
+    import time
+
+    from skimage import data
+
+    source, out = tmp_path / "in", tmp_path / "out"
+    source.mkdir()
+    watcher = subprocess.Popen([sys.executable, "-m", "cleancut", "p", str(source), str(out), "--watch", "--poll", "0.1"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        time.sleep(1)
+        Image.fromarray(data.coffee()[::4, ::4]).save(source / "late.png")
+        deadline = time.monotonic() + 60
+        while not (out / "late.png").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert (out / "late.png").exists()
+    finally:
+        watcher.terminate()
+        watcher.communicate(timeout=30)
+
+
+def test_frames_mode_round_trip(tmp_path, model_path):
+    frames = np.random.default_rng(0).integers(0, 256, (3, 24, 32, 3), dtype=np.uint8)
+    streamed = run("b", 32, 24, stdin=frames.tobytes())
+    assert streamed.returncode == 0, streamed.stderr
+    assert streamed.stdout.count(b"\x89PNG\r\n\x1a\n") == 3
+    numbered = run("b", 32, 24, "-o", tmp_path / "f-%02d.png", stdin=frames.tobytes())
+    assert numbered.returncode == 0, numbered.stderr
+    for i, frame in enumerate(frames):
+        with Image.open(tmp_path / f"f-{i:02d}.png") as image:
+            assert image.size == (32, 24) and np.array_equal(np.asarray(image)[..., :3], frame)
+    short = run("b", 32, 24, stdin=frames.tobytes()[:-5])
+    assert short.returncode == 1 and b"frame 2 is" in short.stderr
