@@ -34,7 +34,7 @@ from .session import Session, default_session
 class ServerConfig:
     max_upload_bytes: int = 32 << 20
     max_pixels: int = DEFAULT_MAX_PIXELS
-    max_batch: int = 8
+    max_batch: int = 4
     max_wait_ms: float = 5.0
     max_queue: int = 64
     cache_bytes: int = 256 << 20
