@@ -5,6 +5,7 @@
 #include "gaussian_weights.h"
 #include "kernels.h"
 #include "scalar_ops.h"
+#include "scratch.h"
 #include "simd_loop.h"
 
 namespace cleancut {
@@ -15,20 +16,21 @@ void gaussian_blur_simd(ImageU8 src, MutImageU8 dst, float sigma, int radius) {
   using F = typename V::F;
   const std::vector<float> weights = gaussian_weights(sigma, radius);
   const int64_t h = src.height, w = src.width, taps = 2 * radius + 1;
-  std::vector<float> column(w + V::N), padded(w + 2 * radius + V::N);
+  float* column = scratch<float, 0>(w + V::N);
+  float* padded = scratch<float, 1>(w + 2 * radius + V::N);
   std::vector<const uint8_t*> rows(taps);
   for (int64_t y = 0; y < h; ++y) {
     for (int64_t k = 0; k < taps; ++k) rows[k] = src.data + reflect_index(y + k - radius, h) * src.row_stride;
     vector_loop<V::N>(w, [&](auto tail, int64_t x, int64_t count) {
       F acc = V::zero();
       for (int64_t k = 0; k < taps; ++k) acc = V::add(acc, V::mul(V::set1(weights[k]), load_u8<V>(rows[k] + x, count, tail)));
-      V::store(column.data() + x, acc);
+      V::store(column + x, acc);
     });
     for (int64_t i = 0; i < w + 2 * radius; ++i) padded[i] = column[reflect_index(i - radius, w)];
     uint8_t* out = dst.data + y * dst.row_stride;
     vector_loop<V::N>(w, [&](auto tail, int64_t x, int64_t count) {
       F acc = V::zero();
-      for (int64_t k = 0; k < taps; ++k) acc = V::add(acc, V::mul(V::set1(weights[k]), V::load(padded.data() + x + k)));
+      for (int64_t k = 0; k < taps; ++k) acc = V::add(acc, V::mul(V::set1(weights[k]), V::load(padded + x + k)));
       store_u8<V>(out + x, acc, count, tail);
     });
   }

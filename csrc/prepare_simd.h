@@ -1,9 +1,11 @@
 // SIMD prepare, templated on an ISA's Vec; the same integer arithmetic as prepare_base.cpp,
 // so bit-identical.
 #pragma once
+#include <cstring>
 #include <vector>
 
 #include "prepare_common.h"
+#include "scratch.h"
 #include "simd_loop.h"
 
 namespace cleancut {
@@ -30,8 +32,9 @@ void prepare_simd(ImageU8 src, float* dst, int64_t out_h, int64_t out_w, const N
   // Horizontal pass with source rows in lanes: a strip of N rows is transposed into int32
   // columns (column i of channel c is N contiguous lanes), so each tap is one broadcast weight
   // times one contiguous load, with no gathers and no horizontal sums.
-  std::vector<int32_t> columns(3 * src.width * V::N);
-  std::vector<uint8_t> horizontal(3 * rows * stride + V::NB, 0);
+  int32_t* columns = scratch<int32_t, 0>(3 * src.width * V::N);
+  uint8_t* horizontal = scratch<uint8_t, 1>(3 * rows * stride + V::NB);
+  std::memset(horizontal, 0, 3 * rows * stride + V::NB);  // the padding lanes must read as zero
   alignas(64) int32_t lanes_out[V::N];
   const I byte = V::set1_i32(0xff);
   // A full RGB load reads kRgbOverread bytes past its pixels: keep full blocks that far from the row end.
@@ -48,9 +51,9 @@ void prepare_simd(ImageU8 src, float* dst, int64_t out_h, int64_t out_w, const N
       }
       V::transpose(block);  // block[j] = pixel i + j of every row, as 0xAABBGGRR
       for (int64_t j = 0; j < V::N; ++j) {
-        V::store_i32(columns.data() + (i + j) * V::N, V::and_i32(block[j], byte));
-        V::store_i32(columns.data() + (src.width + i + j) * V::N, V::and_i32(V::template shr_i32<8>(block[j]), byte));
-        V::store_i32(columns.data() + (2 * src.width + i + j) * V::N, V::and_i32(V::template shr_i32<16>(block[j]), byte));
+        V::store_i32(columns + (i + j) * V::N, V::and_i32(block[j], byte));
+        V::store_i32(columns + (src.width + i + j) * V::N, V::and_i32(V::template shr_i32<8>(block[j]), byte));
+        V::store_i32(columns + (2 * src.width + i + j) * V::N, V::and_i32(V::template shr_i32<16>(block[j]), byte));
       }
     }
     for (; i < src.width; ++i) {
@@ -59,7 +62,7 @@ void prepare_simd(ImageU8 src, float* dst, int64_t out_h, int64_t out_w, const N
       }
     }
     for (int64_t c = 0; c < 3; ++c) {
-      const int32_t* channel = columns.data() + c * src.width * V::N;
+      const int32_t* channel = columns + c * src.width * V::N;
       for (int64_t x = 0; x < out_w; ++x) {
         const int32_t* first = channel + cx.start[x] * V::N;
         I sum = V::set1_i32(kFixedPointHalf);
@@ -78,7 +81,7 @@ void prepare_simd(ImageU8 src, float* dst, int64_t out_h, int64_t out_w, const N
   for (int64_t c = 0; c < 3; ++c) {
     for (int64_t y = 0; y < out_h; ++y) {
       float* out = dst + c * plane + y * out_w;
-      const uint8_t* first_row = horizontal.data() + (c * rows + cy.start[y] - span.first) * stride;
+      const uint8_t* first_row = horizontal + (c * rows + cy.start[y] - span.first) * stride;
       vector_loop<V::N>(out_w, [&](auto tail, int64_t x, int64_t count) {
         I sum = V::set1_i32(kFixedPointHalf);
         for (int64_t k = 0; k < cy.count[y]; ++k) {
