@@ -154,3 +154,25 @@ def test_pixel_stages_share_of_inference_at_1024(table, sessions):
         + f". decode + prepare + refine + compose = {pixel_work * 1e3:.2f} ms = {share:.1%} of inference "
         f"(target <= 10%)."
     )
+
+
+@pytest.mark.parametrize("who", ["cleancut", "Pillow PNG (default level 6)"])
+def test_png_encode_2048(timed, table, who):
+    from cleancut import encode
+
+    image = photo(2048)
+    alpha = refine.upsample_mask(ndimage.gaussian_filter(np.random.default_rng(0).random((320, 320)), 6).astype(np.float32), 2048, 2048)
+    rgba = compose.cutout(image, alpha)
+    group = "PNG encode, 2048x2048 RGBA cut-out"
+
+    def pillow():
+        buffer = io.BytesIO()
+        Image.fromarray(rgba).save(buffer, "PNG")
+        return buffer.getvalue()
+
+    if who == "cleancut":
+        timed(group, "cleancut", lambda: encode.to_png(rgba), rounds=10)
+        ours, theirs = len(encode.to_png(rgba)), len(pillow())
+        table.notes.append(f"PNG size, 2048x2048 cut-out: cleancut {ours:,} bytes, Pillow default {theirs:,} bytes ({ours / theirs:.2f}x; target <= 1.2x).")
+    else:
+        timed(group, who, pillow, rounds=3)

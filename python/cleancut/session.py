@@ -57,6 +57,8 @@ class Session:
         self.mean, self.std = mean, std
         model_input = self._session.get_inputs()[0]
         self._input_name = model_input.name
+        # Only d0 is used; asking for it alone lets ORT skip the other heads' final ops.
+        self._output_names = [self._session.get_outputs()[0].name]
         shape = model_input.shape
         if len(shape) != 4 or shape[1] != 3:
             raise ModelError(f"model {self.name!r} takes input of shape {shape}, not (N, 3, H, W)")
@@ -74,7 +76,7 @@ class Session:
         """float32 (N, 3, H, W) network input -> float32 (N, H, W) saliency (the d0 output)."""
         if self._fixed_batch is not None and len(batch) != self._fixed_batch:
             return np.concatenate([self.infer(batch[i : i + 1]) for i in range(len(batch))])
-        return self._session.run(None, {self._input_name: batch})[0][:, 0]
+        return self._session.run(self._output_names, {self._input_name: batch})[0][:, 0]
 
     def predict(self, images: Sequence[np.ndarray]) -> np.ndarray:
         """uint8 HxWx3|4 images -> float32 (N, H, W) saliency maps at the network's resolution."""
