@@ -30,9 +30,13 @@ __all__ = [
 
 
 def capabilities() -> dict:
-    """Which kernel ISA runs (``isa``), which this CPU could run (``available``), which the build has."""
+    """Which kernel ISA runs (``isa``), which this CPU could run (``available``), which the build
+    has (``compiled``), and which inference runtimes are installed (``runtimes``)."""
+    from .backends import _versions
+
     return {
         "isa": _native.active.isa,
         "available": list(_native.available_isas),
         "compiled": list(_native.compiled_isas),
+        "runtimes": _versions(),
     }

@@ -224,6 +224,23 @@ def models_command(action) -> None:
         raise Fail(str(e)) from None
 
 
+@cli.command("backends")
+@click.option("--threads", type=click.IntRange(1), default=None, help="threads per inference (default: all cores)")
+def backends_command(threads) -> None:
+    """Time every inference backend on the default model and print the table (fastest first)."""
+    from . import backends
+    from .session import _cpu_threads
+
+    try:
+        graph = models.with_dynamic_batch(models.default_model_path())
+    except CleancutError as e:
+        raise Fail(str(e)) from None
+    table = backends.measure(graph, threads or _cpu_threads(), (320, 320))
+    for timing in sorted(table, key=lambda t: (t.median_ms is None, t.median_ms or 0)):
+        shown = f"{timing.median_ms:8.1f} ms" if timing.median_ms is not None else "   unavailable"
+        click.echo(f"{timing.backend:22s} {shown}  {timing.note}")
+
+
 @cli.command("capabilities")
 def capabilities_command() -> None:
     """Print which kernels this machine runs."""

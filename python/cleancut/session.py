@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import models
+from . import backends, models
 from .errors import ModelError
 from .prepare import IMAGENET_MEAN, IMAGENET_STD, prepare
 
@@ -22,52 +22,48 @@ def _cpu_threads() -> int:
 
 
 class Session:
-    """One loaded model. ``predict`` maps images to saliency maps; thread-safe, GIL-free while running."""
+    """One loaded model. ``predict`` maps images to saliency maps; thread-safe, GIL-free while running.
+
+    ``backend``: "auto" (the fastest here, measured once and cached), or a name from
+    ``cleancut.backends.NAMES``; ``CLEANCUT_BACKEND`` sets the default.
+    """
 
     def __init__(
         self,
         model_path: os.PathLike | str,
         name: str | None = None,
         *,
+        backend: str | None = None,
         threads: int | None = None,
-        providers: Sequence[str] | None = None,
         mean: tuple[float, float, float] = IMAGENET_MEAN,
         std: tuple[float, float, float] = IMAGENET_STD,
     ) -> None:
-        import onnxruntime as ort
-
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or _cpu_threads()
-        options.inter_op_num_threads = 1
-        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.log_severity_level = 3
-        # Finer work blocks took 2-4 ms off a ~122 ms u2netp inference on 2 threads. (Not
-        # session.set_denormal_as_zero: it flips the calling thread's FTZ/DAZ for the whole process.)
-        options.add_session_config_entry("session.dynamic_block_base", "4")
-        try:
-            graph = models.with_dynamic_batch(Path(model_path))
-            self._session = ort.InferenceSession(
-                os.fspath(graph), sess_options=options, providers=list(providers or ["CPUExecutionProvider"])
-            )
-        except Exception as e:  # onnx and ORT raise their own exception types for unreadable graphs
-            raise ModelError(f"cannot load model {os.fspath(model_path)!r}: {e}") from e
         self.name = name or os.path.splitext(os.path.basename(os.fspath(model_path)))[0]
         self.model_path = os.fspath(model_path)
         self.mean, self.std = mean, std
-        model_input = self._session.get_inputs()[0]
-        self._input_name = model_input.name
-        # Only d0 is used; asking for it alone lets ORT skip the other heads' final ops.
-        self._output_names = [self._session.get_outputs()[0].name]
-        shape = model_input.shape
+        threads = threads or _cpu_threads()
+        try:
+            graph = models.with_dynamic_batch(Path(model_path))
+        except Exception as e:  # onnx raises its own exception types for unreadable files
+            raise ModelError(f"cannot load model {self.model_path!r}: {e}") from e
+        wanted = backend or os.environ.get("CLEANCUT_BACKEND") or backends.AUTO
+        try:
+            if wanted == backends.AUTO:  # the prepared graph's name carries the model's md5
+                wanted = backends.choose(graph, graph.stem, threads, (320, 320), models.cache_dir() / "backends.json")
+            self._backend = backends.load(wanted, graph, threads)
+        except backends.BackendUnavailable as e:
+            if backend or os.environ.get("CLEANCUT_BACKEND"):
+                raise  # a backend the user named must not be swapped for another
+            raise ModelError(f"cannot load model {self.model_path!r}: {e}") from e
+        shape = self._backend.input_shape
         if len(shape) != 4 or shape[1] != 3:
             raise ModelError(f"model {self.name!r} takes input of shape {shape}, not (N, 3, H, W)")
         self.input_size = tuple(d if isinstance(d, int) else 320 for d in shape[2:])
         self._fixed_batch = shape[0] if isinstance(shape[0], int) else None
 
     @property
-    def providers(self) -> list[str]:
-        return self._session.get_providers()
+    def backend(self) -> str:
+        return self._backend.name
 
     def new_input(self, batch: int) -> np.ndarray:
         return np.empty((batch, 3, *self.input_size), dtype=np.float32)
@@ -76,7 +72,7 @@ class Session:
         """float32 (N, 3, H, W) network input -> float32 (N, H, W) saliency (the d0 output)."""
         if self._fixed_batch is not None and len(batch) != self._fixed_batch:
             return np.concatenate([self.infer(batch[i : i + 1]) for i in range(len(batch))])
-        return self._session.run(self._output_names, {self._input_name: batch})[0][:, 0]
+        return self._backend.infer(batch)
 
     def predict(self, images: Sequence[np.ndarray]) -> np.ndarray:
         """uint8 HxWx3|4 images -> float32 (N, H, W) saliency maps at the network's resolution."""
@@ -95,12 +91,12 @@ def new_session(
     *,
     url: str | None = None,
     md5: str | None = None,
-    providers: Sequence[str] | None = None,
+    backend: str | None = None,
     threads: int | None = None,
 ) -> Session:
     """A session for a model name (``"u2netp"``), a path to an ``.onnx`` file, or a name + url + md5."""
     name, path = models.resolve(model_name, url=url, md5=md5)
-    return Session(path, name, threads=threads, providers=providers)
+    return Session(path, name, backend=backend, threads=threads)
 
 
 def default_session() -> Session:

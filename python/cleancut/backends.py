@@ -1,0 +1,181 @@
+"""Infer-stage backends behind one interface, and the choice between them *by measurement*.
+
+ONNX Runtime (CPU, and CUDA / TensorRT where onnxruntime-gpu provides them) and OpenVINO's own
+runtime (the optional ``openvino`` package). On first use every available backend runs the model
+a few times; the fastest is remembered per machine (CPU model, library versions, model hash,
+threads) in the cache folder. ``backend=`` / ``CLEANCUT_BACKEND`` pick one by name instead, and a
+named backend that cannot run raises BackendUnavailable instead of quietly falling back.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import platform
+import statistics
+import threading
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import CleancutError
+from .files import write_atomically
+
+log = logging.getLogger(__name__)
+
+AUTO = "auto"
+ORT_PROVIDERS = {
+    "onnxruntime-cpu": "CPUExecutionProvider",
+    "onnxruntime-cuda": "CUDAExecutionProvider",
+    "onnxruntime-tensorrt": "TensorrtExecutionProvider",
+}
+NAMES = [*ORT_PROVIDERS, "openvino-cpu"]
+TIMED_RUNS = 5
+
+
+class BackendUnavailable(CleancutError):
+    """A backend that was asked for cannot run here; the message says why."""
+
+
+class OrtBackend:
+    def __init__(self, name: str, graph: Path, threads: int) -> None:
+        import onnxruntime as ort
+
+        provider = ORT_PROVIDERS[name]
+        if provider not in ort.get_available_providers():
+            raise BackendUnavailable(f"{name}: this onnxruntime has no {provider} (install onnxruntime-gpu for CUDA/TensorRT)")
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.log_severity_level = 3
+        # Finer work blocks took 2-4 ms off a ~122 ms u2netp inference on 2 threads. (Not
+        # session.set_denormal_as_zero: it flips the calling thread's FTZ/DAZ for the whole process.)
+        options.add_session_config_entry("session.dynamic_block_base", "4")
+        providers = [provider] if provider == "CPUExecutionProvider" else [provider, "CPUExecutionProvider"]
+        self._session = ort.InferenceSession(os.fspath(graph), sess_options=options, providers=providers)
+        if self._session.get_providers()[0] != provider:
+            # ORT lists GPU providers whose CUDA/cuDNN libraries then fail to load, and runs on the CPU.
+            raise BackendUnavailable(f"{name} was asked for, but onnxruntime could not start {provider} and fell back to "
+                                     "the CPU (see onnxruntime's log for the library that failed to load)")
+        self.name = name
+        model_input = self._session.get_inputs()[0]
+        self.input_name, self.input_shape = model_input.name, model_input.shape
+        self._outputs = [self._session.get_outputs()[0].name]  # d0 only: ORT can skip the other heads
+
+    def infer(self, batch: np.ndarray) -> np.ndarray:
+        return self._session.run(self._outputs, {self.input_name: batch})[0][:, 0]
+
+
+class OpenVinoBackend:
+    def __init__(self, name: str, graph: Path, threads: int) -> None:
+        try:
+            import openvino as ov
+        except ImportError:
+            raise BackendUnavailable(f"{name}: the openvino package is not installed (pip install 'cleancut[openvino]')") from None
+        core = ov.Core()
+        model = core.read_model(os.fspath(graph))
+        # Without the explicit f32 hint OpenVINO silently runs bf16 on CPUs that have it, which
+        # moves the mask by several levels.
+        config = {"INFERENCE_PRECISION_HINT": "f32", "INFERENCE_NUM_THREADS": threads, "PERFORMANCE_HINT": "LATENCY"}
+        self._compiled = core.compile_model(model, "CPU", config)
+        self._request = self._compiled.create_infer_request()
+        self._lock = threading.Lock()  # one infer request is not safe to share between threads
+        self.name = name
+        self.input_name = model.inputs[0].get_any_name()
+        self.input_shape = [d.get_length() if d.is_static else None for d in model.inputs[0].get_partial_shape()]
+
+    def infer(self, batch: np.ndarray) -> np.ndarray:
+        with self._lock:
+            return self._request.infer({0: batch})[0][:, 0].copy()
+
+
+def load(name: str, graph: Path, threads: int):
+    if name not in NAMES:
+        raise BackendUnavailable(f"unknown backend {name!r}; choose from {', '.join(NAMES)} or 'auto'")
+    try:
+        return (OpenVinoBackend if name == "openvino-cpu" else OrtBackend)(name, graph, threads)
+    except BackendUnavailable:
+        raise
+    except Exception as e:  # the runtimes raise their own types for graphs they cannot compile
+        raise BackendUnavailable(f"{name} cannot run this model: {e}") from e
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _versions() -> dict[str, str]:
+    from importlib import metadata
+
+    found = {}
+    for package in ("onnxruntime", "onnxruntime-gpu", "openvino"):
+        try:
+            found[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            pass
+    return found
+
+
+@dataclass
+class Timing:
+    backend: str
+    median_ms: float | None
+    note: str = ""
+
+
+def measure(graph: Path, threads: int, input_size: tuple[int, int]) -> list[Timing]:
+    """Run every backend a few times on the model; unavailable ones are listed with the reason."""
+    batch = np.random.default_rng(0).standard_normal((1, 3, *input_size)).astype(np.float32)
+    table = []
+    for name in NAMES:
+        try:
+            backend = load(name, graph, threads)
+            backend.infer(batch)  # warm-up: first runs allocate and compile kernels
+            times = []
+            for _ in range(TIMED_RUNS):
+                start = time.perf_counter()
+                backend.infer(batch)
+                times.append((time.perf_counter() - start) * 1e3)
+            table.append(Timing(name, statistics.median(times)))
+        except BackendUnavailable as e:
+            log.info("backend skipped: %s", e)
+            table.append(Timing(name, None, str(e)))
+    return table
+
+
+def choose(graph: Path, model_md5: str, threads: int, input_size: tuple[int, int], cache_file: Path) -> str:
+    """The fastest backend for this machine, model and thread count; measured once, then cached."""
+    key = json.dumps({"cpu": _cpu_model(), "versions": _versions(), "model": model_md5, "threads": threads}, sort_keys=True)
+    decisions: dict = {}
+    if cache_file.is_file():
+        try:
+            decisions = json.loads(cache_file.read_text())
+            if not isinstance(decisions, dict):
+                raise ValueError("not a JSON object")
+        except (ValueError, OSError) as e:
+            warnings.warn(f"ignoring the unreadable backend cache {cache_file} ({e}); measuring again", RuntimeWarning, stacklevel=2)
+            decisions = {}
+    entry = decisions.get(key)
+    if isinstance(entry, dict) and entry.get("choice") in NAMES:
+        return entry["choice"]
+    table = measure(graph, threads, input_size)
+    timed = [t for t in table if t.median_ms is not None]
+    if not timed:
+        raise BackendUnavailable("no backend can run this model: " + "; ".join(t.note for t in table))
+    choice = min(timed, key=lambda t: t.median_ms).backend
+    decisions[key] = {"choice": choice, "table": [t.__dict__ for t in table]}
+    write_atomically(cache_file, json.dumps(decisions, indent=1).encode())
+    log.info("backend %s chosen by measurement: %s", choice, table)
+    return choice

@@ -1,0 +1,105 @@
+"""Inference backends: same mask as ONNX Runtime fp32, measured choice, its cache, loud failures."""
+
+import json
+import logging
+
+import numpy as np
+import pytest
+
+from cleancut import backends, models, refine
+from cleancut.session import Session
+from conftest import photos
+
+PHOTOS = photos()
+
+
+@pytest.fixture(scope="module")
+def graph(model_path):
+    return models.with_dynamic_batch(model_path)
+
+
+def available(graph):
+    names = []
+    for name in backends.NAMES:
+        try:
+            backends.load(name, graph, 2)
+            names.append(name)
+        except backends.BackendUnavailable:
+            pass
+    return names
+
+
+@pytest.mark.parametrize("name", ["openvino-cpu"])
+def test_backend_masks_match_onnxruntime_fp32(graph, model_path, name):
+    if name not in available(graph):
+        pytest.skip(f"{name} is not installed")
+    reference, other = Session(model_path, backend="onnxruntime-cpu"), Session(model_path, backend=name)
+    assert other.backend == name
+    for photo in PHOTOS.values():
+        masks = [refine.upsample_mask(s.predict([photo])[0], *photo.shape[:2]).astype(np.int16) for s in (reference, other)]
+        assert np.abs(masks[0] - masks[1]).mean() <= 1.0
+
+
+def test_choice_is_measured_once_and_cached(graph, tmp_path, monkeypatch):
+    cache = tmp_path / "backends.json"
+    calls = []
+    real_measure = backends.measure
+    monkeypatch.setattr(backends, "measure", lambda *a: calls.append(a) or real_measure(*a))
+    first = backends.choose(graph, "md5-a", 2, (320, 320), cache)
+    assert first in available(graph) and len(calls) == 1
+    table = next(iter(json.loads(cache.read_text()).values()))["table"]
+    fastest = min((t for t in table if t["median_ms"] is not None), key=lambda t: t["median_ms"])
+    assert fastest["backend"] == first
+    assert backends.choose(graph, "md5-a", 2, (320, 320), cache) == first and len(calls) == 1
+
+    backends.choose(graph, "md5-b", 2, (320, 320), cache)  # another model
+    assert len(calls) == 2
+    monkeypatch.setattr(backends, "_versions", lambda: {"onnxruntime": "0.0-other"})  # a library upgrade
+    backends.choose(graph, "md5-a", 2, (320, 320), cache)
+    assert len(calls) == 3
+
+
+def test_corrupt_cache_is_ignored_with_a_warning(graph, tmp_path):
+    cache = tmp_path / "backends.json"
+    cache.write_text("{not json")
+    with pytest.warns(RuntimeWarning, match="ignoring the unreadable backend cache"):
+        choice = backends.choose(graph, "md5-c", 2, (320, 320), cache)
+    assert choice in backends.NAMES and json.loads(cache.read_text())
+
+
+def test_unavailable_backends_are_skipped_with_a_logged_reason(graph, caplog):
+    with caplog.at_level(logging.INFO, logger="cleancut.backends"):
+        table = backends.measure(graph, 2, (320, 320))
+    assert {t.backend for t in table} == set(backends.NAMES)
+    missing = [t for t in table if t.median_ms is None]
+    for timing in missing:
+        assert timing.note and timing.note in caplog.text
+
+
+def test_asking_for_a_gpu_that_cannot_run_is_loud(model_path, monkeypatch):
+    import onnxruntime as ort
+
+    if "CUDAExecutionProvider" in ort.get_available_providers():
+        pytest.skip("this machine has a working CUDA provider")
+    with pytest.raises(backends.BackendUnavailable, match="no CUDAExecutionProvider"):
+        Session(model_path, backend="onnxruntime-cuda")
+    monkeypatch.setenv("CLEANCUT_BACKEND", "onnxruntime-tensorrt")
+    with pytest.raises(backends.BackendUnavailable, match="TensorrtExecutionProvider"):
+        Session(model_path)
+
+
+@pytest.mark.filterwarnings("ignore:Specified provider")
+def test_a_gpu_provider_that_falls_back_to_cpu_is_refused(graph, monkeypatch):
+    import onnxruntime as ort
+
+    if "CUDAExecutionProvider" in ort.get_available_providers():
+        pytest.skip("this machine has a working CUDA provider")
+    # ORT lists providers whose libraries then fail to load, and quietly runs on the CPU.
+    monkeypatch.setattr(ort, "get_available_providers", lambda: ["CUDAExecutionProvider", "CPUExecutionProvider"])
+    with pytest.raises(backends.BackendUnavailable, match="fell back to the CPU|cannot run this model"):
+        backends.load("onnxruntime-cuda", graph, 2)
+
+
+def test_unknown_backend_name(model_path):
+    with pytest.raises(backends.BackendUnavailable, match="unknown backend"):
+        Session(model_path, backend="tpu")
