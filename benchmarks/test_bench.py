@@ -27,21 +27,53 @@ def jpeg(size):
 
 @pytest.fixture(scope="module")
 def sessions(model_path):
+    """cleancut on rembg's own backend (ONNX Runtime CPU), cleancut's measured choice, and rembg."""
     import rembg
 
-    return default_session(), rembg.new_session("u2netp")
+    from cleancut.session import Session
+
+    return Session(model_path, backend="onnxruntime-cpu"), default_session(), rembg.new_session("u2netp")
+
 
 @pytest.mark.parametrize("size", SIZES)
-@pytest.mark.parametrize("who", ["cleancut", "rembg"])
-def test_end_to_end_bytes_to_png(timed, sessions, size, who):
+@pytest.mark.parametrize("who", ["cleancut", "cleancut-auto", "rembg"])
+def test_end_to_end_bytes_to_png(timed, table, sessions, size, who):
     import rembg
 
     data = jpeg(size)
-    ours, theirs = sessions
+    same_backend, auto, theirs = sessions
+    group = f"bytes->PNG {size}x{size}, same ONNX Runtime backend"
+    auto_group = f"bytes->PNG {size}x{size}, auto backend ({auto.backend})"
     if who == "cleancut":
-        timed(f"bytes->PNG {size}x{size}", "cleancut", lambda: cleancut.remove(data, session=ours), rounds=10)
+        timed(group, "cleancut", lambda: cleancut.remove(data, session=same_backend), rounds=10)
+    elif who == "cleancut-auto":
+        timed(auto_group, "cleancut", lambda: cleancut.remove(data, session=auto), rounds=10)
     else:
-        timed(f"bytes->PNG {size}x{size}", "rembg 2.0.86", lambda: rembg.remove(data, session=theirs), rounds=10)
+        timed(group, "rembg 2.0.86", lambda: rembg.remove(data, session=theirs), rounds=10)
+        table.add(auto_group, "rembg 2.0.86", table.rows[group]["rembg 2.0.86"])
+
+
+@pytest.mark.parametrize("size", [512, 2048])
+@pytest.mark.parametrize("who", ["cleancut", "one remove() call per image"])
+def test_remove_batch_vs_single_calls(timed, sessions, size, who):
+    items = [jpeg(size)] * 6
+    auto = sessions[1]
+    group = f"6 images {size}x{size}: remove_batch vs single calls"
+    if who == "cleancut":
+        timed(group, "cleancut", lambda: cleancut.remove_batch(items, session=auto), rounds=3)
+    else:
+        timed(group, who, lambda: [cleancut.remove(item, session=auto) for item in items], rounds=3)
+
+
+@pytest.mark.parametrize("who", ["cleancut", "onnxruntime-cpu"])
+def test_inference_backends(timed, sessions, who):
+    """One u2netp inference: the auto-chosen backend against ONNX Runtime (rembg's)."""
+    same_backend, auto, _ = sessions
+    batch = auto.new_input(1)
+    prepare.prepare(photo(512), batch)
+    session = auto if who == "cleancut" else same_backend
+    timed(f"u2netp inference ({auto.backend} chosen)", who, lambda: session.infer(batch), rounds=10)
+
 
 @pytest.mark.parametrize("who", ["cleancut", "PIL LANCZOS + NumPy normalise (rembg)"])
 def test_prepare_2048(timed, sessions, who):
@@ -52,7 +84,7 @@ def test_prepare_2048(timed, sessions, who):
     else:
         pil = Image.fromarray(image)
         timed("prepare 2048x2048 -> 320x320", who,
-              lambda: sessions[1].normalize(pil, MEAN, STD, (320, 320)), rounds=10)
+              lambda: sessions[2].normalize(pil, MEAN, STD, (320, 320)), rounds=10)
 
 @pytest.mark.parametrize("size", [1024, 2048])
 @pytest.mark.parametrize("who", ["cleancut", "PIL LANCZOS (rembg)", "OpenCV INTER_LANCZOS4"])
@@ -127,7 +159,7 @@ def test_blur_2048(timed, who):
         timed(group, who, lambda: ndimage.gaussian_filter(mask.astype(np.float64), 2.0), rounds=5)
 
 def test_pixel_stages_share_of_inference_at_1024(table, sessions):
-    """decode + prepare + refine + compose at 1024², against one inference (target: <= 10%)."""
+    """decode + prepare + refine + compose at 1024², against one ONNX Runtime inference (target: <= 10%)."""
     session = sessions[0]
     data = jpeg(1024)
     batch = session.new_input(1)

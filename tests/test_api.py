@@ -216,3 +216,28 @@ def test_degenerate_sizes_give_a_cut(session, shape):
 def test_bad_bgcolor(session):
     with pytest.raises(InvalidInputError, match="bgcolor"):
         cleancut.remove(PHOTOS["coffee"], session=session, bgcolor=(1, 2))
+
+
+def test_remove_batch_equals_remove_one_by_one(session):
+    items = [png_bytes(Image.fromarray(PHOTOS["coffee"]), "JPEG"), Image.fromarray(PHOTOS["chelsea"]), PHOTOS["rocket"],
+             PHOTOS["astronaut"], png_bytes(Image.fromarray(PHOTOS["retina"]))]
+    for batch_size in (1, 2, 4):
+        results = cleancut.remove_batch(items, session=session, batch_size=batch_size, bgcolor=(0, 0, 255), edge_blur=1.0)
+        for item, result in zip(items, results, strict=True):
+            expected = cleancut.remove(item, session=session, bgcolor=(0, 0, 255), edge_blur=1.0)
+            if isinstance(expected, Image.Image):
+                assert isinstance(result, Image.Image) and np.array_equal(np.asarray(result), np.asarray(expected))
+            elif isinstance(expected, np.ndarray):
+                assert np.array_equal(result, expected)
+            else:
+                assert result == expected
+
+
+def test_remove_batch_errors(session):
+    with pytest.raises(ImageDecodeError):
+        cleancut.remove_batch([PHOTOS["coffee"], b"not an image"], session=session)
+    with pytest.raises(InvalidInputError, match="batch_size"):
+        cleancut.remove_batch([PHOTOS["coffee"]], session=session, batch_size=0)
+    with pytest.raises(TypeError, match="unexpected keywords: colour"):
+        cleancut.remove_batch([PHOTOS["coffee"]], session=session, colour=1)
+    assert cleancut.remove_batch([], session=session) == []

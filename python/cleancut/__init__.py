@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from . import errors, refine
 from . import _native
-from .api import remove
+from .api import remove, remove_batch
 from .errors import CleancutError, ImageDecodeError, ImageTooLargeError, InvalidInputError, ModelError
 from .session import Session, new_session
 
@@ -26,6 +26,7 @@ __all__ = [
     "new_session",
     "refine",
     "remove",
+    "remove_batch",
 ]
 
 

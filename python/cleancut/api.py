@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, overload
 
@@ -11,6 +12,7 @@ from PIL import Image
 
 from . import compose, encode, refine
 from .decode import DEFAULT_MAX_PIXELS, decode
+from .errors import InvalidInputError
 from .session import Session, default_session
 
 Input = bytes | bytearray | memoryview | Image.Image | np.ndarray
@@ -90,3 +92,47 @@ def remove(
     if isinstance(data, Image.Image):
         return encode.to_pil(result)
     return result
+
+
+def remove_batch(
+    items: Sequence[Input],
+    session: Session | None = None,
+    *,
+    batch_size: int = 1,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_side: int | None = None,
+    **options: Any,
+) -> list[bytes | Image.Image | np.ndarray]:
+    """``remove`` over many images, same results in the same order, faster: while one batch is
+    inferred, worker threads decode the next batch and compose/encode the previous one. Takes
+    remove()'s keywords; the first failing item raises its error."""
+    if batch_size < 1:
+        raise InvalidInputError(f"batch_size must be at least 1, got {batch_size}")
+    session = session or default_session()
+    cut = CutOptions(
+        options.pop("only_mask", False), options.pop("post_process_mask", False), compose.parse_bgcolor(options.pop("bgcolor", None)),
+        options.pop("erode_radius", 0), options.pop("dilate_radius", 0), options.pop("edge_blur", 0.0), options.pop("premultiplied", False),
+    )
+    force_bytes = options.pop("force_return_bytes", False)
+    if options:
+        raise TypeError(f"remove_batch() got unexpected keywords: {', '.join(options)}")
+
+    def output(item: Input, result: np.ndarray) -> bytes | Image.Image | np.ndarray:
+        if force_bytes or isinstance(item, (bytes, bytearray, memoryview)):
+            return encode.to_png(result)
+        return encode.to_pil(result) if isinstance(item, Image.Image) else result
+
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="cleancut-batch") as pool:
+        # Decoding runs at most two batches ahead, so memory stays bounded on long lists.
+        decoded: list[Future] = []
+        finished: list[Future] = []
+        for start in range(0, len(items), batch_size):
+            while len(decoded) < min(len(items), start + 2 * batch_size):
+                decoded.append(pool.submit(decode, items[len(decoded)], max_pixels, max_side))
+            images = [future.result() for future in decoded[start : start + batch_size]]
+            saliency = session.predict(images)
+            finished += [pool.submit(lambda i, p, s: output(items[i], finish(p, s, cut)), start + k, pixels, saliency[k])
+                         for k, pixels in enumerate(images)]
+            for k in range(start, start + len(images)):
+                decoded[k] = None  # type: ignore[call-overload]  # drop the pixels once handed on
+        return [future.result() for future in finished]
