@@ -2,24 +2,15 @@
 same input in the same run; at the end RESULTS.md gets the medians, the ratios and the CPU model."""
 
 import os
-import platform
 import time
 from collections import defaultdict
 from pathlib import Path
 
 import pytest
 
+from cleancut.backends import cpu_model
+
 RESULTS = Path(__file__).with_name("RESULTS.md")
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 class Table:

@@ -106,7 +106,8 @@ def load(name: str, graph: Path, threads: int):
         raise BackendUnavailable(f"{name} cannot run this model: {e}") from e
 
 
-def _cpu_model() -> str:
+def cpu_model() -> str:
+    """The CPU's model name (benchmarks record it; backend choices are cached per CPU)."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
@@ -157,7 +158,7 @@ def measure(graph: Path, threads: int, input_size: tuple[int, int]) -> list[Timi
 
 def choose(graph: Path, model_md5: str, threads: int, input_size: tuple[int, int], cache_file: Path) -> str:
     """The fastest backend for this machine, model and thread count; measured once, then cached."""
-    key = json.dumps({"cpu": _cpu_model(), "versions": _versions(), "model": model_md5, "threads": threads}, sort_keys=True)
+    key = json.dumps({"cpu": cpu_model(), "versions": _versions(), "model": model_md5, "threads": threads}, sort_keys=True)
     decisions: dict = {}
     if cache_file.is_file():
         try:
