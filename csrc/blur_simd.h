@@ -1,5 +1,7 @@
-// SIMD Gaussian, templated on an ISA's Vec; same arithmetic, in the same order, as blur_base.cpp.
+// SIMD Gaussian, templated on an ISA's Vec; same arithmetic (mirrored taps paired), in the same
+// order, as blur_base.cpp.
 #pragma once
+#include <algorithm>
 #include <vector>
 
 #include "gaussian_weights.h"
@@ -22,15 +24,25 @@ void gaussian_blur_simd(ImageU8 src, MutImageU8 dst, float sigma, int radius) {
   for (int64_t y = 0; y < h; ++y) {
     for (int64_t k = 0; k < taps; ++k) rows[k] = src.data + reflect_index(y + k - radius, h) * src.row_stride;
     vector_loop<V::N>(w, [&](auto tail, int64_t x, int64_t count) {
-      F acc = V::zero();
-      for (int64_t k = 0; k < taps; ++k) acc = V::add(acc, V::mul(V::set1(weights[k]), load_u8<V>(rows[k] + x, count, tail)));
+      F acc = V::mul(V::set1(weights[radius]), load_u8<V>(rows[radius] + x, count, tail));
+      for (int64_t k = 0; k < radius; ++k) {
+        const auto pair = V::add_i32(load_u8_i32<V>(rows[k] + x, count, tail), load_u8_i32<V>(rows[taps - 1 - k] + x, count, tail));
+        acc = V::add(acc, V::mul(V::set1(weights[k]), V::to_f32(pair)));
+      }
       V::store(column + x, acc);
     });
-    for (int64_t i = 0; i < w + 2 * radius; ++i) padded[i] = column[reflect_index(i - radius, w)];
+    // The row, then its reflected borders (the only places that need the index arithmetic).
+    std::copy(column + 0, column + w, padded + radius);
+    for (int64_t i = 0; i < radius; ++i) {
+      padded[i] = column[reflect_index(i - radius, w)];
+      padded[radius + w + i] = column[reflect_index(w + i, w)];
+    }
     uint8_t* out = dst.data + y * dst.row_stride;
     vector_loop<V::N>(w, [&](auto tail, int64_t x, int64_t count) {
-      F acc = V::zero();
-      for (int64_t k = 0; k < taps; ++k) acc = V::add(acc, V::mul(V::set1(weights[k]), V::load(padded + x + k)));
+      F acc = V::mul(V::set1(weights[radius]), V::load(padded + x + radius));
+      for (int64_t k = 0; k < radius; ++k) {
+        acc = V::add(acc, V::mul(V::set1(weights[k]), V::add(V::load(padded + x + k), V::load(padded + x + taps - 1 - k))));
+      }
       store_u8<V>(out + x, acc, count, tail);
     });
   }
