@@ -208,3 +208,51 @@ def test_png_encode_2048(timed, table, who):
         table.notes.append(f"PNG size, 2048x2048 cut-out: cleancut {ours:,} bytes, Pillow default {theirs:,} bytes ({ours / theirs:.2f}x; target <= 1.2x).")
     else:
         timed(group, who, pillow, rounds=3)
+
+
+MEMORY_SCRIPT = """
+import io, sys
+import numpy as np
+from PIL import Image
+
+def rss(field):
+    for line in open('/proc/self/status'):
+        if line.startswith(field):
+            return int(line.split()[1]) * 1024
+
+data = open(sys.argv[2], 'rb').read()
+if sys.argv[1] == 'cleancut':
+    import cleancut
+    from cleancut.session import default_session
+    session = default_session()
+    run = lambda d: cleancut.remove(d, session=session)
+else:
+    import rembg
+    session = rembg.new_session('u2netp')
+    run = lambda d: rembg.remove(d, session=session)
+small = io.BytesIO(); Image.new('RGB', (64, 64)).save(small, 'PNG')
+run(small.getvalue())  # loaded and warmed up: what follows is the big image's own cost
+before = rss('VmRSS')
+run(data)
+print(rss('VmHWM') - before)
+"""
+
+
+def test_memory_growth_6000x4000(table, model_path, tmp_path):
+    """Peak memory added by one 6000x4000 JPEG, each library in a fresh process (target: <= 0.3x rembg)."""
+    import subprocess
+    import sys
+
+    from skimage import data
+
+    path = tmp_path / "big.jpg"
+    Image.fromarray(data.astronaut()).resize((6000, 4000), Image.Resampling.BICUBIC).save(path, quality=90)
+    env = {**__import__("os").environ, "U2NET_HOME": str(model_path.parent), "CLEANCUT_HOME": str(model_path.parent)}
+    growth = {}
+    for who in ("cleancut", "rembg"):
+        out = subprocess.run([sys.executable, "-c", MEMORY_SCRIPT, who, str(path)], env=env, capture_output=True, text=True, check=True)
+        growth[who] = int(out.stdout.split()[-1])
+    table.notes.append(
+        f"Memory growth for one 6000x4000 JPEG -> PNG: cleancut {growth['cleancut'] / 2**20:.0f} MiB, rembg "
+        f"{growth['rembg'] / 2**20:.0f} MiB ({growth['cleancut'] / growth['rembg']:.2f}x; target <= 0.3x)."
+    )

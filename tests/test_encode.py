@@ -32,3 +32,18 @@ def test_strided_views_encode_like_copies(width):
 def test_bad_level():
     with pytest.raises(InvalidInputError, match="compress_level"):
         encode.to_png(np.zeros((2, 2, 4), np.uint8), 10)
+
+
+@pytest.mark.parametrize("band", [1, 7, 64, 1000])
+def test_banded_encoding_is_lossless_at_every_band_size(band):
+    pixels = np.random.default_rng(band).integers(0, 256, (57, 43, 4), dtype=np.uint8)
+    asked = []
+
+    def rows(top, bottom):
+        asked.append((top, bottom))
+        return pixels[top:bottom]
+
+    data = encode.png_from_rows(57, 43, 4, rows, band=band)
+    with Image.open(io.BytesIO(data)) as image:
+        assert np.array_equal(np.asarray(image), pixels)
+    assert max(bottom - top for top, bottom in asked) <= band + 1, "never more than a band (and the row above)"

@@ -31,13 +31,28 @@ class CutOptions:
     premultiplied: bool = False
 
 
-def finish(pixels: np.ndarray, saliency: np.ndarray, options: CutOptions) -> np.ndarray:
-    """One image and its saliency map -> RGBA cut-out (or HxW mask)."""
+def refined_alpha(pixels: np.ndarray, saliency: np.ndarray, options: CutOptions) -> np.ndarray:
+    """The image's full-size alpha from its saliency map, refined as the options ask."""
     alpha = refine.upsample_mask(saliency, *pixels.shape[:2])
     if options.post_process_mask:
         alpha = refine.rembg_post_process(alpha)
-    alpha = refine.soften(alpha, options.erode_radius, options.dilate_radius, options.edge_blur)
+    return refine.soften(alpha, options.erode_radius, options.dilate_radius, options.edge_blur)
+
+
+def finish(pixels: np.ndarray, saliency: np.ndarray, options: CutOptions) -> np.ndarray:
+    """One image and its saliency map -> RGBA cut-out (or HxW mask)."""
+    alpha = refined_alpha(pixels, saliency, options)
     return alpha if options.only_mask else compose.cutout(pixels, alpha, options.bgcolor, options.premultiplied)
+
+
+def finish_png(pixels: np.ndarray, saliency: np.ndarray, options: CutOptions) -> bytes:
+    """Like ``finish`` but straight to PNG, composing band by band (no full-size RGBA copy)."""
+    alpha = refined_alpha(pixels, saliency, options)
+    if options.only_mask:
+        return encode.to_png(alpha)
+    return encode.png_from_rows(
+        *alpha.shape, 4, lambda top, bottom: compose.cutout(pixels[top:bottom], alpha[top:bottom], options.bgcolor, options.premultiplied)
+    )
 
 
 @overload
@@ -86,9 +101,9 @@ def remove(
     )
     pixels = decode(data, max_pixels=max_pixels, max_side=max_side)
     saliency = (session or default_session()).predict([pixels])[0]
-    result = finish(pixels, saliency, options)
     if force_return_bytes or isinstance(data, (bytes, bytearray, memoryview)):
-        return encode.to_png(result)
+        return finish_png(pixels, saliency, options)
+    result = finish(pixels, saliency, options)
     if isinstance(data, Image.Image):
         return encode.to_pil(result)
     return result
@@ -117,9 +132,10 @@ def remove_batch(
     if options:
         raise TypeError(f"remove_batch() got unexpected keywords: {', '.join(options)}")
 
-    def output(item: Input, result: np.ndarray) -> bytes | Image.Image | np.ndarray:
+    def output(item: Input, pixels: np.ndarray, saliency: np.ndarray) -> bytes | Image.Image | np.ndarray:
         if force_bytes or isinstance(item, (bytes, bytearray, memoryview)):
-            return encode.to_png(result)
+            return finish_png(pixels, saliency, cut)
+        result = finish(pixels, saliency, cut)
         return encode.to_pil(result) if isinstance(item, Image.Image) else result
 
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="cleancut-batch") as pool:
@@ -131,8 +147,7 @@ def remove_batch(
                 decoded.append(pool.submit(decode, items[len(decoded)], max_pixels, max_side))
             images = [future.result() for future in decoded[start : start + batch_size]]
             saliency = session.predict(images)
-            finished += [pool.submit(lambda i, p, s: output(items[i], finish(p, s, cut)), start + k, pixels, saliency[k])
-                         for k, pixels in enumerate(images)]
+            finished += [pool.submit(output, items[start + k], pixels, saliency[k]) for k, pixels in enumerate(images)]
             for k in range(start, start + len(images)):
                 decoded[k] = None  # type: ignore[call-overload]  # drop the pixels once handed on
         return [future.result() for future in finished]

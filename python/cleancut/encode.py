@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import struct
 import zlib
+from collections.abc import Callable
 
 import numpy as np
 from PIL import Image
@@ -36,18 +37,36 @@ def _chunk(kind: bytes, body: bytes) -> bytes:
 
 def to_png(pixels: np.ndarray, compress_level: int = DEFAULT_COMPRESS_LEVEL) -> bytes:
     """uint8 HxW or HxWxC (C = 1..4) -> PNG bytes. ``compress_level`` 0..9: up to 3 fast, above smaller."""
-    if not 0 <= compress_level <= 9:
-        raise InvalidInputError(f"compress_level must be in 0..9, got {compress_level}")
     height, width = pixels.shape[:2]
     channels = 1 if pixels.ndim == 2 else pixels.shape[2]
-    scanlines = _native.active.png_filter_up(pixels)
-    deflate = fast_deflate if compress_level <= FAST_LEVELS else zlib
+    return png_from_rows(height, width, channels, lambda top, bottom: pixels[top:bottom], compress_level)
+
+
+def png_from_rows(
+    height: int,
+    width: int,
+    channels: int,
+    rows: Callable[[int, int], np.ndarray],
+    compress_level: int = DEFAULT_COMPRESS_LEVEL,
+    band: int = 256,
+) -> bytes:
+    """PNG bytes from ``rows(top, bottom)``, asked for one band at a time: filtered and deflated
+    band by band, so no full-size copy of the image (or its scanlines) is ever held."""
+    if not 0 <= compress_level <= 9:
+        raise InvalidInputError(f"compress_level must be in 0..9, got {compress_level}")
+    deflater = (fast_deflate if compress_level <= FAST_LEVELS else zlib).compressobj(compress_level)
+    compressed = []
+    for top in range(0, height, band):
+        bottom = min(height, top + band)
+        above = max(top - 1, 0)  # the Up filter needs the row above the band
+        scanlines = _native.active.png_filter_up(rows(above, bottom))
+        compressed.append(deflater.compress(scanlines[top - above :]))
+    compressed.append(deflater.flush())
     header = struct.pack(">IIBBBBB", width, height, 8, _COLOUR_TYPE[channels], 0, 0, 0)
-    return b"".join(
-        [
-            b"\x89PNG\r\n\x1a\n",
-            _chunk(b"IHDR", header),
-            _chunk(b"IDAT", deflate.compress(scanlines, compress_level)),
-            _chunk(b"IEND", b""),
-        ]
-    )
+    # The IDAT chunk is framed around the compressed bands in place, without joining them first.
+    size = sum(len(c) for c in compressed)
+    crc = zlib.crc32(b"IDAT")
+    for c in compressed:
+        crc = zlib.crc32(c, crc)
+    idat = [struct.pack(">I", size), b"IDAT", *compressed, struct.pack(">I", crc)]
+    return b"".join([b"\x89PNG\r\n\x1a\n", _chunk(b"IHDR", header), *idat, _chunk(b"IEND", b"")])

@@ -21,8 +21,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import UploadFile
 
-from . import __version__, _native, compose, encode
-from .api import CutOptions, finish
+from . import __version__, _native, compose
+from .api import CutOptions, finish_png
 from .batching import MicroBatcher, QueueFullError
 from .cache import ResultCache, content_key
 from .decode import DEFAULT_MAX_PIXELS, decode
@@ -158,7 +158,7 @@ def create_app(config: ServerConfig | None = None, session: Session | None = Non
                 results.append(pixels)
                 continue
             try:
-                results.append(encode.to_png(finish(pixels, next(saliency), job.options)))
+                results.append(finish_png(pixels, next(saliency), job.options))
             except Exception as e:
                 results.append(e)
         return results
