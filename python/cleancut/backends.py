@@ -78,21 +78,31 @@ class OpenVinoBackend:
             import openvino as ov
         except ImportError:
             raise BackendUnavailable(f"{name}: the openvino package is not installed (pip install 'cleancut[openvino]')") from None
-        core = ov.Core()
-        model = core.read_model(os.fspath(graph))
+        self._core = ov.Core()
+        self._model = self._core.read_model(os.fspath(graph))
         # Without the explicit f32 hint OpenVINO silently runs bf16 on CPUs that have it, which
         # moves the mask by several levels.
-        config = {"INFERENCE_PRECISION_HINT": "f32", "INFERENCE_NUM_THREADS": threads, "PERFORMANCE_HINT": "LATENCY"}
-        self._compiled = core.compile_model(model, "CPU", config)
-        self._request = self._compiled.create_infer_request()
-        self._lock = threading.Lock()  # one infer request is not safe to share between threads
+        self._config = {"INFERENCE_PRECISION_HINT": "f32", "INFERENCE_NUM_THREADS": threads, "PERFORMANCE_HINT": "LATENCY"}
         self.name = name
-        self.input_name = model.inputs[0].get_any_name()
-        self.input_shape = [d.get_length() if d.is_static else None for d in model.inputs[0].get_partial_shape()]
+        self.input_name = self._model.inputs[0].get_any_name()
+        self.input_shape = [d.get_length() if d.is_static else None for d in self._model.inputs[0].get_partial_shape()]
+        self._requests: dict[int, object] = {}
+        self._lock = threading.Lock()  # an infer request is not safe to share between threads
+        self._request(1)  # compile now, so a model OpenVINO cannot run fails here
+
+    def _request(self, batch: int):
+        """One compiled model per batch size: a static shape let OpenVINO plan memory better
+        (u2netp, batch 1: 252 instead of 294 MiB peak, and no slower)."""
+        if batch not in self._requests:
+            model = self._model.clone()
+            height, width = (d or 320 for d in self.input_shape[2:])
+            model.reshape({self.input_name: [batch, 3, height, width]})
+            self._requests[batch] = self._core.compile_model(model, "CPU", self._config).create_infer_request()
+        return self._requests[batch]
 
     def infer(self, batch: np.ndarray) -> np.ndarray:
         with self._lock:
-            return self._request.infer({0: batch})[0][:, 0].copy()
+            return self._request(len(batch)).infer({0: batch})[0][:, 0].copy()
 
 
 def load(name: str, graph: Path, threads: int):
