@@ -8,17 +8,14 @@
 namespace cleancut::scalar {
 
 void prepare(ImageU8 src, float* dst, int64_t out_h, int64_t out_w, const Normalisation& norm) {
-  const auto cy_table = lanczos_coeffs(src.height, out_h);
-  const ResampleCoeffs& cy = *cy_table;
-  const auto cx_table = lanczos_coeffs(src.width, out_w);
-  const ResampleCoeffs& cx = *cx_table;
-  const RowSpan span = rows_used(cy);
-  const int64_t plane = out_h * out_w, rows = span.last - span.first;
+  const PrepareTables tables(src, out_h, out_w);
+  const ResampleCoeffs &cy = *tables.vertical, &cx = *tables.horizontal;
+  const int64_t plane = out_h * out_w, rows = tables.rows, first_row = tables.first_row;
 
-  // Horizontal pass: planar 8-bit intermediate, [channel][row - span.first][x].
+  // Horizontal pass: planar 8-bit intermediate, [channel][row - first_row][x].
   std::vector<uint8_t> horizontal(3 * rows * out_w);
   for (int64_t r = 0; r < rows; ++r) {
-    const uint8_t* in = src.data + (span.first + r) * src.row_stride;
+    const uint8_t* in = src.data + (first_row + r) * src.row_stride;
     for (int64_t c = 0; c < 3; ++c) {
       for (int64_t x = 0; x < out_w; ++x) {
         int32_t sum = kFixedPointHalf;
@@ -37,7 +34,7 @@ void prepare(ImageU8 src, float* dst, int64_t out_h, int64_t out_w, const Normal
       for (int64_t x = 0; x < out_w; ++x) {
         int32_t sum = kFixedPointHalf;
         for (int64_t k = 0; k < cy.count[y]; ++k) {
-          sum += horizontal[(c * rows + cy.start[y] - span.first + k) * out_w + x] * cy.fixed[k * cy.padded_out + y];
+          sum += horizontal[(c * rows + cy.start[y] - first_row + k) * out_w + x] * cy.fixed[k * cy.padded_out + y];
         }
         out[x] = clip8(sum);
         image_max = std::max(image_max, out[x]);

@@ -11,13 +11,16 @@ static inline uint8_t clip8(int32_t sum) {
 }
 constexpr int32_t kFixedPointHalf = 1 << (kFixedPointBits - 1);
 
-// The source rows the vertical pass reads, [first, last).
-struct RowSpan {
-  int64_t first, last;
+// Both passes' tables, and the source rows the vertical pass reads: [first_row, first_row + rows).
+struct PrepareTables {
+  std::shared_ptr<const ResampleCoeffs> vertical, horizontal;
+  int64_t first_row, rows;
+  PrepareTables(ImageU8 src, int64_t out_h, int64_t out_w)
+      : vertical(lanczos_coeffs(src.height, out_h)), horizontal(lanczos_coeffs(src.width, out_w)) {
+    first_row = vertical->start.front();
+    rows = vertical->start.back() + vertical->count.back() - first_row;
+  }
 };
-static inline RowSpan rows_used(const ResampleCoeffs& cy) {
-  return {cy.start.front(), cy.start.back() + cy.count.back()};
-}
 
 // rembg's (v / max(v) - mean) / std as one multiply-add per channel: v * scale + offset.
 struct ChannelAffine {

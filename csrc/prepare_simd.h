@@ -20,12 +20,9 @@ template <class V>
 void prepare_simd(ImageU8 src, float* dst, int64_t out_h, int64_t out_w, const Normalisation& norm) {
   using F = typename V::F;
   using I = typename V::I;
-  const auto cy_table = lanczos_coeffs(src.height, out_h);
-  const ResampleCoeffs& cy = *cy_table;
-  const auto cx_table = lanczos_coeffs(src.width, out_w);
-  const ResampleCoeffs& cx = *cx_table;
-  const RowSpan span = rows_used(cy);
-  const int64_t plane = out_h * out_w, rows = span.last - span.first;
+  const PrepareTables tables(src, out_h, out_w);
+  const ResampleCoeffs &cy = *tables.vertical, &cx = *tables.horizontal;
+  const int64_t plane = out_h * out_w, rows = tables.rows, first_row = tables.first_row;
   // Rows of the intermediate are padded so full-vector loads stay inside it.
   const int64_t stride = cx.padded_out;
 
@@ -42,7 +39,7 @@ void prepare_simd(ImageU8 src, float* dst, int64_t out_h, int64_t out_w, const N
   for (int64_t r0 = 0; r0 < rows; r0 += V::N) {
     const int64_t lanes = rows - r0 < V::N ? rows - r0 : V::N;
     const uint8_t* strip[V::N];  // lanes past the last row repeat its first row
-    for (int64_t lane = 0; lane < V::N; ++lane) strip[lane] = src.data + (span.first + r0 + (lane < lanes ? lane : 0)) * src.row_stride;
+    for (int64_t lane = 0; lane < V::N; ++lane) strip[lane] = src.data + (first_row + r0 + (lane < lanes ? lane : 0)) * src.row_stride;
     int64_t i = 0;
     for (; i + V::N + guard <= src.width; i += V::N) {
       I block[V::N];
@@ -81,11 +78,11 @@ void prepare_simd(ImageU8 src, float* dst, int64_t out_h, int64_t out_w, const N
   for (int64_t c = 0; c < 3; ++c) {
     for (int64_t y = 0; y < out_h; ++y) {
       float* out = dst + c * plane + y * out_w;
-      const uint8_t* first_row = horizontal + (c * rows + cy.start[y] - span.first) * stride;
+      const uint8_t* taps = horizontal + (c * rows + cy.start[y] - first_row) * stride;
       vector_loop<V::N>(out_w, [&](auto tail, int64_t x, int64_t count) {
         I sum = V::set1_i32(kFixedPointHalf);
         for (int64_t k = 0; k < cy.count[y]; ++k) {
-          sum = V::add_i32(sum, V::mul_i32(V::set1_i32(cy.fixed[k * cy.padded_out + y]), V::load_u8_i32(first_row + k * stride + x)));
+          sum = V::add_i32(sum, V::mul_i32(V::set1_i32(cy.fixed[k * cy.padded_out + y]), V::load_u8_i32(taps + k * stride + x)));
         }
         const F value = V::to_f32(clip8_lanes<V>(sum));
         image_max = V::max(image_max, value);  // lanes past out_w read the zero padding
