@@ -241,6 +241,16 @@ def backends_command(threads) -> None:
         click.echo(f"{timing.backend:22s} {shown}  {timing.note}")
 
 
+@cli.command("gui")
+def gui_command() -> None:
+    """Open the desktop app (needs the gui extra: pip install 'cleancut[gui]')."""
+    try:
+        from .gui import main as run_gui
+    except ImportError as e:
+        raise Fail(f"the desktop app needs PySide6: pip install 'cleancut[gui]' ({e})") from None
+    raise SystemExit(run_gui())
+
+
 @cli.command("capabilities")
 def capabilities_command() -> None:
     """Print which kernels this machine runs."""

@@ -1,0 +1,85 @@
+"""The desktop app, offscreen: open an image, cut it on the worker thread, save it, batch a folder."""
+
+import os
+
+import numpy as np
+import pytest
+from PIL import Image
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+QtWidgets = pytest.importorskip("PySide6.QtWidgets")
+
+
+@pytest.fixture(scope="module")
+def app():
+    return QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
+
+
+def wait_until(app, condition, timeout=120):
+    import time
+
+    from PySide6.QtCore import QThreadPool
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        app.processEvents()
+        QThreadPool.globalInstance().waitForDone(20)
+        assert time.monotonic() < deadline, "timed out"
+
+
+def test_drop_cut_compare_and_save(app, session, tmp_path):
+    from skimage import data
+
+    from cleancut.gui import MainWindow
+
+    photo = tmp_path / "coffee.jpg"
+    Image.fromarray(data.coffee()).save(photo)
+    window = MainWindow()
+    window.resize(900, 700)
+    window.show()
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(photo))])
+    window.dropEvent(QDropEvent(QPointF(20, 20), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier))
+    assert window.status.text().startswith("Working on")
+    wait_until(app, lambda: window.result is not None)
+    assert window.status.text() == "Done: coffee.jpg" and window.save_button.isEnabled()
+    window.slider.setValue(30)
+    assert window.view.split == pytest.approx(0.3)
+    window.grab().save(str(tmp_path / "gui.png"))
+    with Image.open(tmp_path / "gui.png") as shot:
+        assert shot.size[0] > 400
+
+    out = tmp_path / "cut.png"
+    window.save_to(out)
+    with Image.open(out) as saved:
+        alpha = np.asarray(saved)[..., 3]
+        assert saved.mode == "RGBA" and saved.size == (600, 400)
+        assert alpha.min() == 0 and alpha.max() == 255
+    window.close()
+
+
+def test_folder_batch_with_progress_and_a_bad_file(app, session, tmp_path):
+    from skimage import data
+
+    from cleancut.gui import MainWindow
+
+    folder = tmp_path / "shots"
+    (folder / "sub").mkdir(parents=True)
+    Image.fromarray(data.coffee()[::4, ::4]).save(folder / "a.png")
+    Image.fromarray(data.rocket()[::4, ::4]).save(folder / "sub" / "b.jpg")
+    (folder / "broken.png").write_bytes(b"\x89PNG nope")
+    window = MainWindow()
+    window.hard_edges.setChecked(True)
+    window.open_path(folder)
+    assert window.batch_total == 3 and window.progress.maximum() == 3
+    wait_until(app, lambda: window.progress.value() == 3)
+    assert window.status.text() == "Cut 2 of 3 images, 1 failed"
+    out = tmp_path / "shots-cutout"
+    for name in ("a.png", "sub/b.png"):
+        with Image.open(out / name) as image:
+            assert image.mode == "RGBA" and set(np.unique(np.asarray(image)[..., 3])) <= {0, 255}
+    assert not (out / "broken.png").exists()
+    window.close()
