@@ -110,13 +110,21 @@ def _pending(in_dir: Path, out_dir: Path) -> list[tuple[Path, Path]]:
 @click.option("-w", "--watch", is_flag=True, help="keep running and cut new files as they appear")
 @click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True, help="images in flight at once")
 @click.option("--poll", type=click.FloatRange(0.05), default=1.0, show_default=True, help="seconds between scans with --watch")
+@click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True, help="ray: Ray Data actors")
+@click.option("--address", help="with --engine ray: an existing cluster (default: start a local Ray)")
+@click.option("--batch-size", type=click.IntRange(1), default=8, show_default=True, help="with --engine ray: images per batch")
 @cut_options
-def cut_folder(in_dir, out_dir, watch, workers, poll, **options):
+def cut_folder(in_dir, out_dir, watch, workers, poll, engine, address, batch_size, **options):
     """Cut every image under IN_DIR into OUT_DIR (same tree, .png); skips images already done."""
     from tqdm import tqdm
 
     if in_dir.resolve() == out_dir.resolve():
         raise Fail("OUT_DIR must differ from IN_DIR (inputs are never overwritten)")
+    if engine == "ray":
+        if watch:
+            raise Fail("--watch is not available with --engine ray")
+        _cut_folder_with_ray(in_dir, out_dir, address, batch_size, workers, **options)
+        return
     cut = make_cutter(**options)
     failures: dict[Path, str] = {}
     done = 0
@@ -143,6 +151,26 @@ def cut_folder(in_dir, out_dir, watch, workers, poll, **options):
             time.sleep(poll)
     ok = done - len(failures)
     click.echo(f"{ok} cut, {len(failures)} failed", err=True)
+    for path, message in failures.items():
+        click.echo(f"  {path}: {message}", err=True)
+    if failures:
+        raise SystemExit(1)
+
+
+def _cut_folder_with_ray(in_dir, out_dir, address, batch_size, workers, model, only_mask, post_process_mask, bgcolor,
+                         max_side, erode, dilate, edge_blur):
+    import ray
+
+    from .ray import cut_files
+
+    pending = _pending(in_dir, out_dir)
+    if address:
+        ray.init(address=address)
+    options = {"only_mask": only_mask, "post_process_mask": post_process_mask, "bgcolor": bgcolor, "max_side": max_side,
+               "erode_radius": erode, "dilate_radius": dilate, "edge_blur": edge_blur}
+    failures = cut_files([source for source, _ in pending], in_dir, out_dir, model=model, batch_size=batch_size,
+                         concurrency=workers, **options)
+    click.echo(f"{len(pending) - len(failures)} cut, {len(failures)} failed", err=True)
     for path, message in failures.items():
         click.echo(f"  {path}: {message}", err=True)
     if failures:

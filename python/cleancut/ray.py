@@ -1,0 +1,74 @@
+"""Ray Data: cut a folder of images on a Ray cluster (or a local Ray), one model session per actor.
+
+    import ray, cleancut.ray
+    ray.init()                                   # or ray.init(address="ray://head:10001")
+    report = cleancut.ray.cut_folder("photos/", "cutouts/", batch_size=8, concurrency=4)
+
+Each actor writes its PNGs itself, so on a cluster ``out_dir`` must be storage every node sees
+(NFS, a mounted bucket); only paths and error messages travel back to the driver.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import CleancutError
+from .files import write_atomically
+
+
+class Cutter:
+    """The callable class for ``Dataset.map_batches``: loads the model once per actor."""
+
+    def __init__(self, root: str, out_dir: str, model: str = "u2netp", options: dict | None = None) -> None:
+        from .session import default_session, new_session
+
+        self.session = default_session() if model == "u2netp" else new_session(model)
+        self.root, self.out_dir, self.options = Path(root), Path(out_dir), options or {}
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        from .api import remove
+
+        errors = []
+        for data, path in zip(batch["bytes"], batch["path"]):
+            try:
+                png = remove(bytes(data), session=self.session, force_return_bytes=True, **self.options)
+                write_atomically(self.out_dir / Path(path).relative_to(self.root).with_suffix(".png"), png)
+                errors.append("")
+            except (CleancutError, OSError) as e:  # reported, never fatal to the run
+                errors.append(str(e))
+        return {"path": batch["path"], "error": np.array(errors, dtype=object)}
+
+
+def cut_files(
+    paths: list[Path],
+    root: Path,
+    out_dir: Path,
+    *,
+    model: str = "u2netp",
+    batch_size: int = 8,
+    concurrency: int | None = None,
+    **options: Any,
+) -> dict[str, str]:
+    """Cut ``paths`` (all under ``root``) into ``out_dir`` (same tree, .png) with Ray Data.
+    Returns {path: error message} for the files that failed. Starts a local Ray if none is up."""
+    import ray
+
+    if not paths:
+        return {}
+    if not ray.is_initialized():
+        ray.init(runtime_env={"env_vars": {k: v for k, v in os.environ.items() if k.startswith("CLEANCUT_")}})
+    dataset = ray.data.read_binary_files([str(p) for p in paths], include_paths=True)
+    # Each actor holds a CPU; reading the files needs one too, or the pipeline stalls.
+    actors = concurrency or max(1, int(ray.available_resources().get("CPU", 2)) - 1)
+    results = dataset.map_batches(
+        Cutter,
+        fn_constructor_kwargs={"root": str(root), "out_dir": str(out_dir), "model": model, "options": options},
+        batch_size=batch_size,
+        concurrency=actors,
+        batch_format="numpy",
+    )
+    return {row["path"]: row["error"] for row in results.iter_rows() if row["error"]}

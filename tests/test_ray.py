@@ -1,0 +1,67 @@
+"""Ray Data on a local Ray (2 CPUs): 30+ images, outputs equal to the single-process cut, a corrupt
+file reported without stopping the run."""
+
+import io
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+ray = pytest.importorskip("ray")
+# Ray's own modules warn at import and start-up; those are not ours to turn into errors.
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::FutureWarning", "ignore::UserWarning"),
+    pytest.mark.timeout(300),  # a stalled Ray pipeline must fail the test, not hang CI
+]
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory, model_path):
+    from skimage import data
+
+    root = tmp_path_factory.mktemp("photos")
+    base = Image.fromarray(data.astronaut()).resize((96, 96))
+    for i in range(32):
+        sub = root / ("even" if i % 2 == 0 else "odd")
+        sub.mkdir(exist_ok=True)
+        base.rotate(i * 11).save(sub / f"p{i:02d}.{'png' if i % 3 else 'jpg'}")
+    (root / "odd" / "broken.jpg").write_bytes(b"\xff\xd8\xff broken")
+    return root
+
+
+@pytest.fixture(scope="module")
+def local_ray(model_path):
+    ray.init(num_cpus=2, include_dashboard=False, runtime_env={"env_vars": {"CLEANCUT_HOME": str(model_path.parent)}})
+    yield
+    ray.shutdown()
+
+
+def test_ray_outputs_equal_single_process_and_report_the_corrupt_file(folder, local_ray, session, tmp_path):
+    import cleancut
+    from cleancut.ray import cut_files
+
+    paths = sorted(p for p in folder.rglob("*") if p.is_file())
+    out = tmp_path / "out"
+    failures = cut_files(paths, folder, out, batch_size=4, bgcolor=(255, 255, 255, 255))
+    assert list(failures) == [str(folder / "odd" / "broken.jpg")] and "cannot" in failures[str(folder / "odd" / "broken.jpg")]
+    good = [p for p in paths if p.name != "broken.jpg"]
+    assert len(good) >= 30
+    for path in good:
+        expected = cleancut.remove(path.read_bytes(), session=session, bgcolor=(255, 255, 255, 255))
+        produced = out / path.relative_to(folder).with_suffix(".png")
+        with Image.open(io.BytesIO(expected)) as a, Image.open(produced) as b:
+            assert np.array_equal(np.asarray(a), np.asarray(b)), path
+    assert not (out / "odd" / "broken.png").exists()
+
+
+def test_cli_folder_mode_with_the_ray_engine(folder, tmp_path, model_path):
+    out = tmp_path / "cli-out"
+    env = {**os.environ, "CLEANCUT_HOME": str(model_path.parent), "RAY_USAGE_STATS_ENABLED": "0"}
+    result = subprocess.run([sys.executable, "-m", "cleancut", "p", str(folder), str(out), "--engine", "ray", "--workers", "1"],
+                            capture_output=True, text=True, env=env, timeout=600)
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert "32 cut, 1 failed" in result.stderr and "broken.jpg" in result.stderr
+    assert len(list(out.rglob("*.png"))) == 32
