@@ -78,7 +78,11 @@ class OpenVinoBackend:
             import openvino as ov
         except ImportError:
             raise BackendUnavailable(f"{name}: the openvino package is not installed (pip install 'cleancut[openvino]')") from None
+        from .models import cache_dir
+
         self._core = ov.Core()
+        # Compiled networks are cached on disk: a cold `cleancut i` then skips most of compile_model.
+        self._core.set_property({"CACHE_DIR": str(cache_dir() / "openvino")})
         self._model = self._core.read_model(os.fspath(graph))
         # Without the explicit f32 hint OpenVINO silently runs bf16 on CPUs that have it, which
         # moves the mask by several levels.
