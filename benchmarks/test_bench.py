@@ -8,7 +8,7 @@ from PIL import Image
 from scipy import ndimage
 
 import cleancut
-from cleancut import _native, compose, prepare, refine
+from cleancut import compose, prepare, refine
 from cleancut.decode import decode
 from cleancut.session import default_session
 
@@ -182,7 +182,7 @@ def test_pixel_stages_share_of_inference_at_1024(table, sessions):
     pixel_work = median["decode"] + median["prepare"] + median["refine"] + median["compose"]
     share = pixel_work / median["infer"]
     table.notes.append(
-        f"Stage medians at 1024x1024 (ms): " + ", ".join(f"{k} {v * 1e3:.2f}" for k, v in median.items())
+        "Stage medians at 1024x1024 (ms): " + ", ".join(f"{k} {v * 1e3:.2f}" for k, v in median.items())
         + f". decode + prepare + refine + compose = {pixel_work * 1e3:.2f} ms = {share:.1%} of inference "
         f"(target <= 10%)."
     )

@@ -2,7 +2,6 @@
 
 import io
 import struct
-import threading
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 
