@@ -14,10 +14,7 @@ import click
 
 from . import __version__, capabilities, models
 from .errors import CleancutError
-from .files import write_atomically
-
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"}
-
+from .files import image_files, write_atomically
 
 class Fail(click.ClickException):
     def show(self, file=None) -> None:
@@ -93,9 +90,7 @@ def cut_one(input, output, force, **options):
 def _pending(in_dir: Path, out_dir: Path) -> list[tuple[Path, Path]]:
     """(input, output) pairs whose output does not exist yet; outputs inside in_dir are not inputs."""
     pairs = []
-    for path in sorted(in_dir.rglob("*")):
-        if not path.is_file() or path.suffix.lower() not in IMAGE_SUFFIXES or path.name.startswith("."):
-            continue
+    for path in image_files(in_dir):
         if out_dir.resolve() in path.resolve().parents:
             continue
         target = out_dir / path.relative_to(in_dir).with_suffix(".png")

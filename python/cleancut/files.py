@@ -1,4 +1,4 @@
-"""File helpers shared by the model cache and the CLI."""
+"""File helpers shared by the model cache, the CLI and the desktop app."""
 
 from __future__ import annotations
 
@@ -19,3 +19,11 @@ def write_atomically(path: Path, data: bytes) -> None:
     except BaseException:
         os.unlink(tmp)
         raise
+
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"}
+
+
+def image_files(folder: Path) -> list[Path]:
+    """Image files under ``folder`` (recursively, by suffix, hidden files skipped), sorted."""
+    return sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith(".") and p.is_file())

@@ -16,10 +16,9 @@ from PySide6.QtWidgets import (
 )
 
 from .errors import CleancutError
-from .files import write_atomically
+from .files import image_files, write_atomically
 
 IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.webp *.bmp *.tif *.tiff)"
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"}
 
 
 def to_qimage(pixels: np.ndarray) -> QImage:
@@ -143,7 +142,7 @@ class MainWindow(QMainWindow):
         """An image is cut and shown; a folder is cut into '<folder>-cutout' beside it."""
         path = Path(path)
         if path.is_dir():
-            paths = sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+            paths = image_files(path)
             if not paths:
                 self.status.setText(f"No images in {path}")
                 return
