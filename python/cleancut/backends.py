@@ -46,6 +46,10 @@ class OrtBackend:
         import onnxruntime as ort
 
         provider = ORT_PROVIDERS[name]
+        if provider != "CPUExecutionProvider" and hasattr(ort, "preload_dlls"):
+            # Loads CUDA/cuDNN from the nvidia-* wheels (onnxruntime-gpu[cuda,cudnn]) when the
+            # system has none on its library path; a no-op where they are already loaded.
+            ort.preload_dlls()
         if provider not in ort.get_available_providers():
             raise BackendUnavailable(f"{name}: this onnxruntime has no {provider} (install onnxruntime-gpu for CUDA/TensorRT)")
         options = ort.SessionOptions()
