@@ -170,6 +170,51 @@ struct KernelSet {
     return result;
   }
 
+  // Window sums stay below 2^31 (exact int32) for radii up to this.
+  static constexpr int kMaxWindowRadius = 90;
+
+  static void check_radius(int radius, const char* name, int smallest) {
+    if (radius < smallest || radius > kMaxWindowRadius) {
+      fail(std::string(name) + " must be in " + std::to_string(smallest) + ".." + std::to_string(kMaxWindowRadius) + ", got " + std::to_string(radius));
+    }
+  }
+
+  // The image and a mask of its height and width.
+  static ImageU8 matching_mask(const py::array& mask, const char* name, const ImageU8& image) {
+    const ImageU8 view = image_view(mask, name, {1});
+    if (mask.ndim() != 2 || view.height != image.height || view.width != image.width) {
+      fail(std::string(name) + " must be a 2-D uint8 array with the image's height and width");
+    }
+    return view;
+  }
+
+  py::array estimate_foreground(const py::array& image, const py::array& alpha, int large_radius, int small_radius,
+                                std::optional<py::array> out) const {
+    const ImageU8 rgb = image_view(image, "image", {3, 4});
+    const ImageU8 mask = matching_mask(alpha, "alpha", rgb);
+    check_radius(large_radius, "large_radius", 1);
+    check_radius(small_radius, "small_radius", 1);
+    py::array result = out ? *out : py::array(new_image(rgb.height, rgb.width, 4));
+    const MutImageU8 dst = output_view(result, "out", rgb.height, rgb.width, 4);
+    if (dst.data == rgb.data) fail("out must not be the input image");
+    py::gil_scoped_release release;
+    table->estimate_foreground(rgb, mask, dst, large_radius, small_radius);
+    return result;
+  }
+
+  py::array guided_filter(const py::array& guide, const py::array& mask, int radius, float eps, std::optional<py::array> out) const {
+    const ImageU8 rgb = image_view(guide, "guide", {3, 4});
+    const ImageU8 src = matching_mask(mask, "mask", rgb);
+    check_radius(radius, "radius", 0);
+    if (!(eps > 0.0f) || !std::isfinite(eps)) fail("eps must be a finite number > 0");
+    py::array result = out ? *out : py::array(new_image(rgb.height, rgb.width, 1));
+    const MutImageU8 dst = output_view(result, "out", rgb.height, rgb.width, 1);
+    if (dst.data == src.data) fail("out must not be the input mask");
+    py::gil_scoped_release release;
+    table->guided_filter(rgb, src, dst, radius, eps);
+    return result;
+  }
+
   py::array png_filter_up(const py::array& image) const {
     const ImageU8 src = image_view(image, "image", {1, 2, 3, 4});
     py::array_t<uint8_t> result({src.height, src.width * src.channels + 1});
@@ -214,6 +259,12 @@ PYBIND11_MODULE(_native, m) {
            py::arg("radius") = 1, py::arg("out") = py::none(), "Grey-level erode/dilate of a uint8 mask.")
       .def("gaussian_blur", &KernelSet::gaussian_blur, py::arg("mask"), py::arg("sigma"), py::arg("radius") = -1,
            py::arg("out") = py::none(), "Separable Gaussian of a uint8 mask (reflect borders; radius -1: 4*sigma).")
+      .def("estimate_foreground", &KernelSet::estimate_foreground, py::arg("image"), py::arg("alpha"),
+           py::arg("large_radius") = 90, py::arg("small_radius") = 6, py::arg("out") = py::none(),
+           "Foreground colours where alpha is soft (Blur-Fusion) -> uint8 HxWx4 RGBA carrying the alpha.")
+      .def("guided_filter", &KernelSet::guided_filter, py::arg("guide"), py::arg("mask"), py::arg("radius"),
+           py::arg("eps"), py::arg("out") = py::none(),
+           "Colour guided filter of a uint8 mask by the image (eps in squared 0..255 units) -> uint8 HxW.")
       .def("png_filter_up", &KernelSet::png_filter_up, py::arg("image"),
            "PNG scanlines with the Up filter: H x (1 + W*C) bytes, ready for deflate.");
 

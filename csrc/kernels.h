@@ -45,6 +45,10 @@ struct Kernels {
   void (*gaussian_blur)(ImageU8 src, MutImageU8 dst, float sigma, int radius);
   // PNG scanlines with the Up filter: per row a filter byte (2), then row - previous row.
   void (*png_filter_up)(ImageU8 src, uint8_t* dst);
+  // Foreground colour where the alpha is soft (Blur-Fusion, two window radii) -> RGBA with the alpha.
+  void (*estimate_foreground)(ImageU8 image, ImageU8 alpha, MutImageU8 dst, int large_radius, int small_radius);
+  // Colour guided filter of a mask by the image (eps in squared 0..255 units).
+  void (*guided_filter)(ImageU8 guide, ImageU8 src, MutImageU8 dst, int radius, float eps);
 };
 
 // Every ISA namespace (scalar, avx2, avx512, neon) defines the same set of functions.
@@ -54,7 +58,9 @@ struct Kernels {
   void compose(ImageU8 rgb, ImageU8 alpha, MutImageU8 dst, ComposeMode mode, const uint8_t bg[4]); \
   void morphology(ImageU8 src, MutImageU8 dst, MorphOp op, MorphShape shape, int radius);          \
   void gaussian_blur(ImageU8 src, MutImageU8 dst, float sigma, int radius);                        \
-  void png_filter_up(ImageU8 src, uint8_t* dst);
+  void png_filter_up(ImageU8 src, uint8_t* dst);                                                   \
+  void estimate_foreground(ImageU8 image, ImageU8 alpha, MutImageU8 dst, int large_radius, int small_radius); \
+  void guided_filter(ImageU8 guide, ImageU8 src, MutImageU8 dst, int radius, float eps);
 
 namespace scalar {
 CLEANCUT_DECLARE_KERNELS

@@ -48,6 +48,7 @@ struct Vec {
   static I load_i32(const int32_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
   static I set1_i32(int32_t v) { return _mm256_set1_epi32(v); }
   static I add_i32(I a, I b) { return _mm256_add_epi32(a, b); }
+  static I sub_i32(I a, I b) { return _mm256_sub_epi32(a, b); }
   static I mul_i32(I a, I b) { return _mm256_mullo_epi32(a, b); }
   static I and_i32(I a, I b) { return _mm256_and_si256(a, b); }
   static I or_i32(I a, I b) { return _mm256_or_si256(a, b); }

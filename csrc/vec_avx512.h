@@ -36,6 +36,7 @@ struct Vec {
   static I load_i32(const int32_t* p) { return _mm512_loadu_si512(p); }
   static I set1_i32(int32_t v) { return _mm512_set1_epi32(v); }
   static I add_i32(I a, I b) { return _mm512_add_epi32(a, b); }
+  static I sub_i32(I a, I b) { return _mm512_sub_epi32(a, b); }
   static I mul_i32(I a, I b) { return _mm512_mullo_epi32(a, b); }
   static I and_i32(I a, I b) { return _mm512_and_si512(a, b); }
   static I or_i32(I a, I b) { return _mm512_or_si512(a, b); }

@@ -44,6 +44,7 @@ struct Vec {
   static I load_i32(const int32_t* p) { return vld1q_s32(p); }
   static I set1_i32(int32_t v) { return vdupq_n_s32(v); }
   static I add_i32(I a, I b) { return vaddq_s32(a, b); }
+  static I sub_i32(I a, I b) { return vsubq_s32(a, b); }
   static I mul_i32(I a, I b) { return vmulq_s32(a, b); }
   static I and_i32(I a, I b) { return vandq_s32(a, b); }
   static I or_i32(I a, I b) { return vorrq_s32(a, b); }

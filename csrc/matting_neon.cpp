@@ -1,0 +1,14 @@
+#include "matting_simd.h"
+#include "vec_neon.h"
+
+namespace cleancut::neon {
+
+void estimate_foreground(ImageU8 image, ImageU8 alpha, MutImageU8 dst, int large_radius, int small_radius) {
+  estimate_foreground_impl<MattingSimd<Vec>>(image, alpha, dst, large_radius, small_radius);
+}
+
+void guided_filter(ImageU8 guide, ImageU8 src, MutImageU8 dst, int radius, float eps) {
+  guided_filter_impl<MattingSimd<Vec>>(guide, src, dst, radius, eps);
+}
+
+}  // namespace cleancut::neon

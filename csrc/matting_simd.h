@@ -1,0 +1,147 @@
+// SIMD edge-refinement kernels, templated on an ISA's Vec: N pixels per step, the same integer
+// and float operations in the same order as matting_base.cpp, so results are bit-identical.
+#pragma once
+#include <cstring>
+
+#include "kernels.h"
+#include "matting_impl.h"
+#include "simd_loop.h"
+
+namespace cleancut {
+namespace {
+
+template <class V>
+struct MattingSimd {
+  using F = typename V::F;
+  using I = typename V::I;
+
+  // body(x, count, staged): full steps keep an RGB load's over-read inside the row; the rest are
+  // staged through stack buffers.
+  template <class Body>
+  static void pixel_steps(int64_t w, int64_t channels, Body&& body) {
+    const int64_t guard = channels == 3 ? (V::kRgbOverread + 2) / 3 : 0;
+    int64_t x = 0;
+    for (; x + V::N + guard <= w; x += V::N) body(x, int64_t{V::N}, false);
+    for (; x < w; x += V::N) body(x, std::min<int64_t>(V::N, w - x), true);
+  }
+  static I pixels(const uint8_t* row, int64_t x, int64_t channels, int64_t count, bool staged) {
+    const uint8_t* p = row + x * channels;
+    alignas(64) uint8_t buffer[4 * V::N + V::kRgbOverread] = {};
+    if (staged) p = static_cast<const uint8_t*>(std::memcpy(buffer, p, count * channels));
+    return channels == 3 ? V::load_rgb(p) : V::load_rgba(p);
+  }
+  static I bytes(const uint8_t* row, int64_t x, int64_t count, bool staged) {
+    return staged ? load_u8_i32<V>(row + x, count, Tail{}) : V::load_u8_i32(row + x);
+  }
+  static I channel(I px, int c) {
+    const I shifted = c == 0 ? px : c == 1 ? V::template shr_i32<8>(px) : V::template shr_i32<16>(px);
+    return V::and_i32(shifted, V::set1_i32(0xff));
+  }
+  static I to_byte(F v) { return V::round_to_i32(V::min(V::max(v, V::zero()), V::set1(255.0f))); }
+  static I pack(const I (&rgb)[3], I a) {
+    return V::or_i32(V::or_i32(rgb[0], V::template shl_i32<8>(rgb[1])), V::or_i32(V::template shl_i32<16>(rgb[2]), V::template shl_i32<24>(a)));
+  }
+  static void store_pixels(uint8_t* row, int64_t x, I px, int64_t count, bool staged) {
+    if (!staged) return V::store_rgba(row + 4 * x, px);
+    alignas(64) uint8_t buffer[4 * V::N];
+    V::store_rgba(buffer, px);
+    std::memcpy(row + 4 * x, buffer, 4 * count);
+  }
+  static F sum(const uint32_t* plane, int64_t x) { return V::to_f32(V::load_i32(reinterpret_cast<const int32_t*>(plane + x))); }
+  static void store_plane(uint32_t* plane, int64_t x, I v) { V::store_i32(reinterpret_cast<int32_t*>(plane + x), v); }
+
+  static void weighted_planes(const uint8_t* fg, int64_t fg_channels, const uint8_t* bg, int64_t bg_channels,
+                              const uint8_t* alpha, int64_t w, uint32_t* const* rows) {
+    pixel_steps(w, std::min(fg_channels, bg_channels), [&](int64_t x, int64_t count, bool staged) {
+      const I f = pixels(fg, x, fg_channels, count, staged), b = pixels(bg, x, bg_channels, count, staged);
+      const I a = bytes(alpha, x, count, staged), rest = V::sub_i32(V::set1_i32(255), a);
+      for (int c = 0; c < 3; ++c) {
+        store_plane(rows[c], x, V::mul_i32(a, channel(f, c)));
+        store_plane(rows[4 + c], x, V::mul_i32(rest, channel(b, c)));
+      }
+      store_plane(rows[3], x, a);
+      store_plane(rows[7], x, rest);
+    });
+  }
+
+  static void fusion_row(const uint32_t* const* sums, const uint8_t* image, int64_t channels, const uint8_t* alpha,
+                         int64_t w, uint8_t* fg, uint8_t* bg) {
+    pixel_steps(w, channels, [&](int64_t x, int64_t count, bool staged) {
+      const F fg_weight = sum(sums[3], x), bg_weight = sum(sums[7], x);
+      const I alpha_lanes = bytes(alpha, x, count, staged);
+      const F a = V::div(V::to_f32(alpha_lanes), V::set1(255.0f)), rest = V::sub(V::set1(1.0f), a);
+      const I px = pixels(image, x, channels, count, staged);
+      I fg_out[3], bg_out[3];
+      for (int c = 0; c < 3; ++c) {
+        const F value = V::to_f32(channel(px, c));
+        const F fg_mean = V::gt_select(fg_weight, V::zero(), V::div(sum(sums[c], x), fg_weight), value);
+        const F bg_mean = V::gt_select(bg_weight, V::zero(), V::div(sum(sums[4 + c], x), bg_weight), value);
+        const F residual = V::sub(V::sub(value, V::mul(a, fg_mean)), V::mul(rest, bg_mean));
+        fg_out[c] = to_byte(V::add(fg_mean, V::mul(a, residual)));
+        bg_out[c] = to_byte(V::add(bg_mean, V::mul(rest, residual)));
+      }
+      store_pixels(fg, x, pack(fg_out, alpha_lanes), count, staged);
+      if (bg != nullptr) store_pixels(bg, x, pack(bg_out, V::sub_i32(V::set1_i32(255), alpha_lanes)), count, staged);
+    });
+  }
+
+  static void guide_planes(const uint8_t* guide, int64_t channels, const uint8_t* src, int64_t w, uint32_t* const* rows) {
+    pixel_steps(w, channels, [&](int64_t x, int64_t count, bool staged) {
+      const I px = pixels(guide, x, channels, count, staged);
+      const I r = channel(px, 0), g = channel(px, 1), b = channel(px, 2), p = bytes(src, x, count, staged);
+      const I values[13] = {r, g, b, p, V::mul_i32(r, r), V::mul_i32(r, g), V::mul_i32(r, b), V::mul_i32(g, g),
+                            V::mul_i32(g, b), V::mul_i32(b, b), V::mul_i32(r, p), V::mul_i32(g, p), V::mul_i32(b, p)};
+      for (int k = 0; k < 13; ++k) store_plane(rows[k], x, values[k]);
+    });
+  }
+
+  static F inverse_count(int32_t rows_in_window, const int32_t* columns, int64_t x) {
+    const I n = V::mul_i32(V::set1_i32(rows_in_window), V::load_i32(columns + x));
+    return V::div(V::set1(1.0f), V::to_f32(n));
+  }
+
+  static void fit_row(const uint32_t* const* sums, int32_t rows_in_window, const int32_t* columns, int64_t w, float eps,
+                      float* const* out) {
+    const F e = V::set1(eps);
+    // Plane buffers are padded past w: whole vectors throughout, no tail.
+    for (int64_t x = 0; x < w; x += V::N) {
+      const F inv = inverse_count(rows_in_window, columns, x);
+      F s[13];
+      for (int k = 0; k < 13; ++k) s[k] = V::mul(sum(sums[k], x), inv);
+      const F mr = s[0], mg = s[1], mb = s[2], mp = s[3];
+      const F vrr = V::add(V::sub(s[4], V::mul(mr, mr)), e), vrg = V::sub(s[5], V::mul(mr, mg)), vrb = V::sub(s[6], V::mul(mr, mb));
+      const F vgg = V::add(V::sub(s[7], V::mul(mg, mg)), e), vgb = V::sub(s[8], V::mul(mg, mb));
+      const F vbb = V::add(V::sub(s[9], V::mul(mb, mb)), e);
+      const F cr = V::sub(s[10], V::mul(mr, mp)), cg = V::sub(s[11], V::mul(mg, mp)), cb = V::sub(s[12], V::mul(mb, mp));
+      auto minor = [](F a, F b, F c, F d) { return V::sub(V::mul(a, b), V::mul(c, d)); };
+      const F i00 = minor(vgg, vbb, vgb, vgb), i01 = minor(vrb, vgb, vrg, vbb), i02 = minor(vrg, vgb, vrb, vgg);
+      const F i11 = minor(vrr, vbb, vrb, vrb), i12 = minor(vrg, vrb, vrr, vgb), i22 = minor(vrr, vgg, vrg, vrg);
+      const F inv_det = V::div(V::set1(1.0f), V::add(V::add(V::mul(vrr, i00), V::mul(vrg, i01)), V::mul(vrb, i02)));
+      auto row = [&](F k0, F k1, F k2) {
+        return V::mul(V::add(V::add(V::mul(k0, cr), V::mul(k1, cg)), V::mul(k2, cb)), inv_det);
+      };
+      const F ar = row(i00, i01, i02), ag = row(i01, i11, i12), ab = row(i02, i12, i22);
+      V::store(out[0] + x, ar);
+      V::store(out[1] + x, ag);
+      V::store(out[2] + x, ab);
+      V::store(out[3] + x, V::sub(V::sub(V::sub(mp, V::mul(ar, mr)), V::mul(ag, mg)), V::mul(ab, mb)));
+    }
+  }
+
+  static void apply_row(const float* const* sums, int32_t rows_in_window, const int32_t* columns, const uint8_t* guide,
+                        int64_t channels, int64_t w, uint8_t* out) {
+    pixel_steps(w, channels, [&](int64_t x, int64_t count, bool staged) {
+      const F inv = inverse_count(rows_in_window, columns, x);
+      const I px = pixels(guide, x, channels, count, staged);
+      F q = V::add(V::mul(V::mul(V::load(sums[0] + x), inv), V::to_f32(channel(px, 0))),
+                   V::mul(V::mul(V::load(sums[1] + x), inv), V::to_f32(channel(px, 1))));
+      q = V::add(q, V::mul(V::mul(V::load(sums[2] + x), inv), V::to_f32(channel(px, 2))));
+      q = V::add(q, V::mul(V::load(sums[3] + x), inv));
+      if (staged) store_u8<V>(out + x, q, count, Tail{});
+      else V::store_u8(out + x, q);
+    });
+  }
+};
+
+}  // namespace
+}  // namespace cleancut
