@@ -115,11 +115,6 @@ def test_max_side_downscales_first(session):
     assert cleancut.remove(PHOTOS["rocket"], session=session, max_side=100).shape == (67, 100, 4)
 
 
-def test_alpha_matting_is_not_silently_ignored(session):
-    with pytest.raises(NotImplementedError, match="alpha_matting"):
-        cleancut.remove(PHOTOS["coffee"], session=session, alpha_matting=True)
-
-
 @pytest.mark.parametrize("mode", ["L", "LA", "P", "PA", "CMYK", "I;16", "I", "1", "RGBA"])
 def test_image_modes_decode_to_8bit(session, mode):
     base = Image.fromarray(PHOTOS["chelsea"])

@@ -39,6 +39,20 @@ def test_the_cleancut_script_and_subcommand(photo, tmp_path):
         assert image.mode == "L"
 
 
+def test_edge_options(photo, tmp_path):
+    outputs = {}
+    for name, flags in {"plain": [], "rf": ["-rf"], "matting": ["-a", "-af", "230", "-ab", "20", "-ae", "6"]}.items():
+        out = tmp_path / f"{name}.png"
+        result = run("i", photo, out, *flags)
+        assert result.returncode == 0, result.stderr
+        outputs[name] = np.asarray(Image.open(out))
+    assert np.array_equal(outputs["plain"][..., 3], outputs["rf"][..., 3])
+    assert not np.array_equal(outputs["plain"][..., :3], outputs["rf"][..., :3])
+    assert not np.array_equal(outputs["plain"][..., 3], outputs["matting"][..., 3])
+    bad = run("i", photo, tmp_path / "bad.png", "-a", "-af", "300")
+    assert bad.returncode != 0 and not (tmp_path / "bad.png").exists()
+
+
 def test_stdin_to_stdout(photo):
     result = run("-", "-", "--max-side", "100", stdin=photo.read_bytes())
     assert result.returncode == 0, result.stderr

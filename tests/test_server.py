@@ -53,6 +53,21 @@ def test_rembg_form_names(server):
     assert set(np.unique(np.asarray(binary))) <= {0, 255}
 
 
+def test_edge_options(server):
+    """rembg's a/af/ab/ae and refine_foreground: sure regions stay exact, edge colours change."""
+    from skimage import data as photos
+
+    buffer = io.BytesIO()
+    Image.fromarray(photos.chelsea()).resize((300, 200)).save(buffer, "PNG")
+    data = buffer.getvalue()
+    plain = np.asarray(png(httpx.post(f"{server}/api/remove", content=data)))
+    clean = np.asarray(png(httpx.post(f"{server}/api/remove", content=data, params={"refine_foreground": "true"})))
+    matted = np.asarray(png(httpx.post(f"{server}/api/remove", files={"file": ("a.png", data)},
+                                       data={"a": "1", "af": "230", "ab": "20", "ae": "6"})))
+    assert np.array_equal(plain[..., 3], clean[..., 3]) and not np.array_equal(plain[..., :3], clean[..., :3])
+    assert matted.shape == plain.shape and not np.array_equal(matted[..., 3], plain[..., 3])
+
+
 def test_health_docs_and_page(server):
     health = httpx.get(f"{server}/healthz").json()
     assert health["status"] == "ok" and health["model"] == "u2netp"
@@ -81,14 +96,14 @@ def png_header_claiming(width, height):
         ({"content": b"\x89PNG\r\n\x1a\n" + b"\0" * 40}, 400, "cannot"),
         ({"content": b""}, 400, "0 bytes"),
         ({"files": {"nofile": ("a.png", b"x")}}, 400, "'file' field"),
-        ({"content": photo_bytes(3), "params": {"a": "true"}}, 400, "alpha matting"),
+        ({"content": photo_bytes(3), "params": {"a": "true", "af": "300"}}, 400, "alpha_matting_foreground_threshold"),
         ({"content": photo_bytes(3), "params": {"bgc": "1,2"}}, 400, "bgcolor"),
         ({"content": photo_bytes(3), "params": {"om": "maybe"}}, 400, "true or false"),
         ({"content": photo_bytes(3), "params": {"model": "u2net"}}, 400, "runs the model"),
         ({"content": photo_bytes(3), "params": {"max_side": "0"}}, 400, "max_side"),
     ],
     ids=["upload-too-big", "too-many-pixels", "text-body", "text-file", "corrupt", "empty", "no-file-field",
-         "alpha-matting", "bad-bgcolor", "bad-flag", "other-model", "bad-max-side"],
+         "bad-matting-threshold", "bad-bgcolor", "bad-flag", "other-model", "bad-max-side"],
 )
 def test_errors_are_json_4xx(server, request_args, status, message):
     response = httpx.post(f"{server}/api/remove", **request_args)

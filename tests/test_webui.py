@@ -72,6 +72,14 @@ def test_upload_cut_compare_and_download(browser, session, tmp_path):
             assert (np.asarray(downloaded)[..., 3] < 255).any()
         assert browser.find_element("id", "download").get_attribute("download") == "cutout.png"
 
+        # The edge toggles re-cut the image with their options.
+        browser.execute_script("document.getElementById('download').removeAttribute('href')")
+        browser.find_element("id", "rf").click()
+        browser.find_element("id", "matting").click()
+        wait_for(browser, "const a = document.getElementById('download'); return a.href && a.href.startsWith('blob:')")
+        assert "refine_foreground=true" in browser.execute_script("return query()")
+        assert "alpha_matting=true" in browser.execute_script("return query()")
+
         broken = tmp_path / "broken.png"
         broken.write_bytes(b"\x89PNG\r\n\x1a\n not a real png")
         browser.find_element("id", "file").send_keys(str(broken))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -19,6 +20,22 @@ Input = bytes | bytearray | memoryview | Image.Image | np.ndarray
 
 
 @dataclass(frozen=True)
+class AlphaMatting:
+    """rembg's alpha-matting keywords: the trimap's thresholds and how far its sure regions shrink."""
+
+    foreground_threshold: int = 240
+    background_threshold: int = 10
+    erode_size: int = 10
+
+    def __post_init__(self) -> None:
+        for name in ("foreground_threshold", "background_threshold"):
+            if not 0 <= getattr(self, name) <= 255:
+                raise InvalidInputError(f"alpha_matting_{name} must be in 0..255, got {getattr(self, name)}")
+        if not 0 <= self.erode_size <= 128:
+            raise InvalidInputError(f"alpha_matting_erode_size must be in 0..128, got {self.erode_size}")
+
+
+@dataclass(frozen=True)
 class CutOptions:
     """What to make of the alpha once the network has run (everything after inference)."""
 
@@ -29,6 +46,31 @@ class CutOptions:
     dilate_radius: int = 0
     edge_blur: float = 0.0
     premultiplied: bool = False
+    refine_foreground: bool = False
+    alpha_matting: AlphaMatting | None = None
+
+    @classmethod
+    def from_keywords(
+        cls,
+        only_mask: bool = False,
+        post_process_mask: bool = False,
+        bgcolor: Sequence[int] | None = None,
+        erode_radius: int = 0,
+        dilate_radius: int = 0,
+        edge_blur: float = 0.0,
+        premultiplied: bool = False,
+        refine_foreground: bool = False,
+        alpha_matting: bool = False,
+        alpha_matting_foreground_threshold: int = 240,
+        alpha_matting_background_threshold: int = 10,
+        alpha_matting_erode_size: int = 10,
+    ) -> CutOptions:
+        """From remove()'s keywords (rembg's names), checked."""
+        matting = None
+        if alpha_matting:
+            matting = AlphaMatting(alpha_matting_foreground_threshold, alpha_matting_background_threshold, alpha_matting_erode_size)
+        return cls(only_mask, post_process_mask, compose.parse_bgcolor(bgcolor), erode_radius, dilate_radius, edge_blur,
+                   premultiplied, refine_foreground, matting)
 
 
 def refined_alpha(pixels: np.ndarray, saliency: np.ndarray, options: CutOptions) -> np.ndarray:
@@ -36,13 +78,35 @@ def refined_alpha(pixels: np.ndarray, saliency: np.ndarray, options: CutOptions)
     alpha = refine.upsample_mask(saliency, *pixels.shape[:2])
     if options.post_process_mask:
         alpha = refine.rembg_post_process(alpha)
+    if options.alpha_matting:
+        matting = options.alpha_matting
+        alpha = refine.alpha_matting(pixels, alpha, matting.foreground_threshold, matting.background_threshold, matting.erode_size)
     return refine.soften(alpha, options.erode_radius, options.dilate_radius, options.edge_blur)
+
+
+def _foreground_cutout(pixels: np.ndarray, alpha: np.ndarray, options: CutOptions) -> np.ndarray:
+    """The cut-out with edge colours corrected (foreground estimation), as ``compose.cutout`` lays it out."""
+    if pixels.shape[2] == 4:  # the input's own alpha multiplies the mask, as compose does
+        alpha = ((alpha.astype(np.uint16) * pixels[..., 3] + 127) // 255).astype(np.uint8)
+    rgba = refine.estimate_foreground(pixels, alpha)
+    if options.bgcolor is None and not options.premultiplied:
+        return rgba
+    return compose.cutout(np.ascontiguousarray(rgba[..., :3]), alpha, options.bgcolor, options.premultiplied)
+
+
+def _corrects_colour(options: CutOptions) -> bool:
+    # rembg's alpha matting also estimates the foreground colours.
+    return options.refine_foreground or options.alpha_matting is not None
 
 
 def finish(pixels: np.ndarray, saliency: np.ndarray, options: CutOptions) -> np.ndarray:
     """One image and its saliency map -> RGBA cut-out (or HxW mask)."""
     alpha = refined_alpha(pixels, saliency, options)
-    return alpha if options.only_mask else compose.cutout(pixels, alpha, options.bgcolor, options.premultiplied)
+    if options.only_mask:
+        return alpha
+    if _corrects_colour(options):
+        return _foreground_cutout(pixels, alpha, options)
+    return compose.cutout(pixels, alpha, options.bgcolor, options.premultiplied)
 
 
 def finish_png(pixels: np.ndarray, saliency: np.ndarray, options: CutOptions) -> bytes:
@@ -50,6 +114,8 @@ def finish_png(pixels: np.ndarray, saliency: np.ndarray, options: CutOptions) ->
     alpha = refined_alpha(pixels, saliency, options)
     if options.only_mask:
         return encode.to_png(alpha)
+    if _corrects_colour(options):  # foreground estimation looks across rows: one full-size pass
+        return encode.to_png(_foreground_cutout(pixels, alpha, options))
     return encode.png_from_rows(
         *alpha.shape, 4, lambda top, bottom: compose.cutout(pixels[top:bottom], alpha[top:bottom], options.bgcolor, options.premultiplied)
     )
@@ -81,23 +147,25 @@ def remove(
     max_side: int | None = None,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     premultiplied: bool = False,
+    refine_foreground: bool = False,
     putalpha: bool = False,
 ) -> bytes | Image.Image | np.ndarray:
     """Cut the subject out of ``data``; rembg's ``remove`` signature and return types.
 
     bytes -> PNG bytes, PIL image -> PIL image, ndarray -> ndarray (HxWx4, or HxW with
-    ``only_mask``). The alpha is U²-Net's soft saliency map. cleancut's own keywords:
+    ``only_mask``). The alpha is U²-Net's soft saliency map. ``alpha_matting=True`` re-estimates
+    the edge band at full resolution from the photo (trimap from rembg's thresholds, then a guided
+    filter) and corrects the edge colours. cleancut's own keywords: ``refine_foreground`` (take the
+    old background's colour out of soft edge pixels: no halo),
     ``erode_radius``/``dilate_radius``/``edge_blur`` (soft refinement, see ``cleancut.refine``),
     ``max_side`` (downscale first so the long side is at most this), ``max_pixels`` (refuse larger
     images before decoding) and ``premultiplied`` (rembg's darkened edge colours; the default keeps
     straight colour, which is what PNG alpha means — rembg's ``putalpha=True``).
     """
-    del alpha_matting_foreground_threshold, alpha_matting_background_threshold, alpha_matting_erode_size
     del putalpha  # straight colour is already the default
-    if alpha_matting:
-        raise NotImplementedError("alpha_matting=True is not implemented yet; the soft mask is used as alpha without it")
-    options = CutOptions(
-        only_mask, post_process_mask, compose.parse_bgcolor(bgcolor), erode_radius, dilate_radius, edge_blur, premultiplied
+    options = CutOptions.from_keywords(
+        only_mask, post_process_mask, bgcolor, erode_radius, dilate_radius, edge_blur, premultiplied, refine_foreground,
+        alpha_matting, alpha_matting_foreground_threshold, alpha_matting_background_threshold, alpha_matting_erode_size,
     )
     pixels = decode(data, max_pixels=max_pixels, max_side=max_side)
     saliency = (session or default_session()).predict([pixels])[0]
@@ -124,13 +192,12 @@ def remove_batch(
     if batch_size < 1:
         raise InvalidInputError(f"batch_size must be at least 1, got {batch_size}")
     session = session or default_session()
-    cut = CutOptions(
-        options.pop("only_mask", False), options.pop("post_process_mask", False), compose.parse_bgcolor(options.pop("bgcolor", None)),
-        options.pop("erode_radius", 0), options.pop("dilate_radius", 0), options.pop("edge_blur", 0.0), options.pop("premultiplied", False),
-    )
     force_bytes = options.pop("force_return_bytes", False)
-    if options:
-        raise TypeError(f"remove_batch() got unexpected keywords: {', '.join(options)}")
+    options.pop("putalpha", None)
+    unknown = set(options) - set(inspect.signature(CutOptions.from_keywords).parameters)
+    if unknown:
+        raise TypeError(f"remove_batch() got unexpected keywords: {', '.join(sorted(unknown))}")
+    cut = CutOptions.from_keywords(**options)
 
     def output(item: Input, pixels: np.ndarray, saliency: np.ndarray) -> bytes | Image.Image | np.ndarray:
         if force_bytes or isinstance(item, (bytes, bytearray, memoryview)):

@@ -32,12 +32,26 @@ def cut_options(command):
         click.option("--erode", type=click.IntRange(0, 64), default=0, help="erode the alpha by this radius"),
         click.option("--dilate", type=click.IntRange(0, 64), default=0, help="dilate the alpha by this radius"),
         click.option("--edge-blur", type=click.FloatRange(0, 32), default=0.0, help="Gaussian sigma for the edge band"),
+        click.option("-rf", "--refine-foreground", is_flag=True, help="correct edge colours (no halo of the old background)"),
+        click.option("-a", "--alpha-matting", is_flag=True, help="alpha matting of the edge band (implies -rf)"),
+        click.option("-af", "--alpha-matting-foreground-threshold", type=click.IntRange(0, 255), default=240, show_default=True,
+                     help="trimap: sure foreground above this"),
+        click.option("-ab", "--alpha-matting-background-threshold", type=click.IntRange(0, 255), default=10, show_default=True,
+                     help="trimap: sure background below this"),
+        click.option("-ae", "--alpha-matting-erode-size", type=click.IntRange(0, 128), default=10, show_default=True,
+                     help="trimap: shrink the sure regions by this"),
     ]):
         command = option(command)
     return command
 
 
-def make_cutter(model, only_mask, post_process_mask, bgcolor, max_side, erode, dilate, edge_blur):
+def remove_keywords(only_mask, post_process_mask, bgcolor, max_side, erode, dilate, edge_blur, **rest) -> dict:
+    """The shared command-line options as remove()'s keywords."""
+    return {"only_mask": only_mask, "post_process_mask": post_process_mask, "bgcolor": bgcolor, "max_side": max_side,
+            "erode_radius": erode, "dilate_radius": dilate, "edge_blur": edge_blur, **rest}
+
+
+def make_cutter(model, **options):
     """bytes or an RGB array -> PNG bytes with the given options (the session is loaded once)."""
     from .api import remove
     from .session import default_session, new_session
@@ -46,11 +60,10 @@ def make_cutter(model, only_mask, post_process_mask, bgcolor, max_side, erode, d
         session = default_session() if model == models.DEFAULT_MODEL else new_session(model)
     except CleancutError as e:
         raise Fail(str(e)) from None
+    keywords = remove_keywords(**options)
 
     def cut(data) -> bytes:
-        return remove(data, session=session, only_mask=only_mask, post_process_mask=post_process_mask, bgcolor=bgcolor,
-                      max_side=max_side, erode_radius=erode, dilate_radius=dilate, edge_blur=edge_blur,
-                      force_return_bytes=True)
+        return remove(data, session=session, force_return_bytes=True, **keywords)
 
     return cut
 
@@ -152,8 +165,7 @@ def cut_folder(in_dir, out_dir, watch, workers, poll, engine, address, batch_siz
         raise SystemExit(1)
 
 
-def _cut_folder_with_ray(in_dir, out_dir, address, batch_size, workers, model, only_mask, post_process_mask, bgcolor,
-                         max_side, erode, dilate, edge_blur):
+def _cut_folder_with_ray(in_dir, out_dir, address, batch_size, workers, model, **options):
     import ray
 
     from .ray import cut_files
@@ -161,8 +173,7 @@ def _cut_folder_with_ray(in_dir, out_dir, address, batch_size, workers, model, o
     pending = _pending(in_dir, out_dir)
     if address:
         ray.init(address=address)
-    options = {"only_mask": only_mask, "post_process_mask": post_process_mask, "bgcolor": bgcolor, "max_side": max_side,
-               "erode_radius": erode, "dilate_radius": dilate, "edge_blur": edge_blur}
+    options = remove_keywords(**options)
     failures = cut_files([source for source, _ in pending], in_dir, out_dir, model=model, batch_size=batch_size,
                          concurrency=workers, **options)
     click.echo(f"{len(pending) - len(failures)} cut, {len(failures)} failed", err=True)

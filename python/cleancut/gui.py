@@ -111,6 +111,7 @@ class MainWindow(QMainWindow):
         self.slider.valueChanged.connect(self._split)
         self.open_button, self.save_button, self.colour_button = QPushButton("Open…"), QPushButton("Save PNG…"), QPushButton("Background…")
         self.hard_edges, self.soft_edges = QCheckBox("Hard edges (rembg post-processing)"), QCheckBox("Soften edges")
+        self.clean_colours = QCheckBox("Clean edge colours")
         self.progress = QProgressBar()
         self.progress.setVisible(False)
         self.status = QLabel("")
@@ -120,7 +121,7 @@ class MainWindow(QMainWindow):
         self.save_button.setEnabled(False)
 
         buttons = QHBoxLayout()
-        for widget in (self.open_button, self.save_button, self.colour_button, self.hard_edges, self.soft_edges):
+        for widget in (self.open_button, self.save_button, self.colour_button, self.hard_edges, self.soft_edges, self.clean_colours):
             buttons.addWidget(widget)
         layout = QVBoxLayout()
         layout.addLayout(buttons)
@@ -133,7 +134,8 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
 
     def options(self) -> dict:
-        options: dict = {"post_process_mask": self.hard_edges.isChecked(), "edge_blur": 1.5 if self.soft_edges.isChecked() else 0.0}
+        options: dict = {"post_process_mask": self.hard_edges.isChecked(), "edge_blur": 1.5 if self.soft_edges.isChecked() else 0.0,
+                         "refine_foreground": self.clean_colours.isChecked()}
         if self.background is not None:
             options["bgcolor"] = self.background.getRgb()
         return options

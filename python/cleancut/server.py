@@ -59,10 +59,13 @@ PARAMETERS = [  # (name, rembg alias, type, description) — documented in OpenA
     ("erode", None, "integer", "erode the alpha by this radius"),
     ("dilate", None, "integer", "dilate the alpha by this radius"),
     ("edge_blur", None, "number", "Gaussian sigma for the edge band"),
-    ("alpha_matting", "a", "boolean", "alpha matting (not available yet: true is refused)"),
+    ("refine_foreground", "rf", "boolean", "correct edge colours (no halo of the old background)"),
+    ("alpha_matting", "a", "boolean", "alpha matting of the edge band (implies refine_foreground)"),
+    ("alpha_matting_foreground_threshold", "af", "integer", "trimap: sure foreground above this (0..255, default 240)"),
+    ("alpha_matting_background_threshold", "ab", "integer", "trimap: sure background below this (0..255, default 10)"),
+    ("alpha_matting_erode_size", "ae", "integer", "trimap: shrink the sure regions by this (0..128, default 10)"),
     ("model", None, "string", "must name the model this server runs"),
 ]
-IGNORED = {"af", "ab", "ae", "alpha_matting_foreground_threshold", "alpha_matting_background_threshold", "alpha_matting_erode_size"}
 
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> HTTPException:
@@ -94,8 +97,6 @@ def parse_options(fields: dict[str, str], model: str) -> tuple[CutOptions, int |
             values[name] = fields[alias]
         if name in fields:
             values[name] = fields[name]
-    if _flag("alpha_matting", values.get("alpha_matting", "false")):
-        raise _error(400, "alpha matting is not available yet; remove a/alpha_matting")
     if values.get("model", model) != model:
         raise _error(400, f"this server runs the model {model!r}, not {values['model']!r}")
     bgcolor = None
@@ -106,13 +107,18 @@ def parse_options(fields: dict[str, str], model: str) -> tuple[CutOptions, int |
             bgcolor = compose.parse_bgcolor(parts)
         except (ValueError, TypeError, InvalidInputError):
             raise _error(400, f"bgcolor must be 'r,g,b' or 'r,g,b,a' with values in 0..255, got {text!r}") from None
-    options = CutOptions(
+    options = CutOptions.from_keywords(
         only_mask=_flag("only_mask", values.get("only_mask", "false")),
         post_process_mask=_flag("post_process_mask", values.get("post_process_mask", "false")),
         bgcolor=bgcolor,
         erode_radius=_number("erode", values.get("erode", "0"), int, 0, 64),
         dilate_radius=_number("dilate", values.get("dilate", "0"), int, 0, 64),
         edge_blur=_number("edge_blur", values.get("edge_blur", "0"), float, 0, 32),
+        refine_foreground=_flag("refine_foreground", values.get("refine_foreground", "false")),
+        alpha_matting=_flag("alpha_matting", values.get("alpha_matting", "false")),
+        alpha_matting_foreground_threshold=_number("alpha_matting_foreground_threshold", values.get("alpha_matting_foreground_threshold", "240"), int, 0, 255),
+        alpha_matting_background_threshold=_number("alpha_matting_background_threshold", values.get("alpha_matting_background_threshold", "10"), int, 0, 255),
+        alpha_matting_erode_size=_number("alpha_matting_erode_size", values.get("alpha_matting_erode_size", "10"), int, 0, 128),
     )
     max_side = _number("max_side", values["max_side"], int, 1, 1 << 16) if values.get("max_side") else None
     return options, max_side

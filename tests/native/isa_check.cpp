@@ -79,6 +79,17 @@ int main() {
         t->gaussian_blur(alpha, {b1.data(), h, w, 1, w}, 2.0f, 8);
         expect(same(b0, b1), "gaussian_blur", t->isa, h, w);
 
+        for (const ImageU8& colour : {colour3, colour4}) {
+          std::vector<uint8_t> e0(h * w * 4), e1(e0.size());
+          scalar.estimate_foreground(colour, alpha, {e0.data(), h, w, 4, w * 4}, 9, 2);
+          t->estimate_foreground(colour, alpha, {e1.data(), h, w, 4, w * 4}, 9, 2);
+          expect(same(e0, e1), "estimate_foreground", t->isa, h, w);
+          std::vector<uint8_t> g0(h * w), g1(h * w);
+          scalar.guided_filter(colour, alpha, {g0.data(), h, w, 1, w}, 4, 100.0f);
+          t->guided_filter(colour, alpha, {g1.data(), h, w, 1, w}, 4, 100.0f);
+          expect(same(g0, g1), "guided_filter", t->isa, h, w);
+        }
+
         std::vector<uint8_t> f0(h * (w * 4 + 1)), f1(f0.size());
         scalar.png_filter_up(colour4, f0.data());
         t->png_filter_up(colour4, f1.data());

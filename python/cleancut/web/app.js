@@ -19,6 +19,8 @@ function query() {
   const params = new URLSearchParams();
   if ($("use-bg").checked) params.set("bgcolor", hexToRgba($("bg").value));
   if ($("ppm").checked) params.set("post_process_mask", "true");
+  if ($("rf").checked) params.set("refine_foreground", "true");
+  if ($("matting").checked) params.set("alpha_matting", "true");
   if ($("mask").checked) params.set("only_mask", "true");
   return params.toString();
 }
@@ -71,4 +73,4 @@ drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.ad
 drop.addEventListener("dragleave", () => drop.classList.remove("over"));
 drop.addEventListener("drop", (e) => { e.preventDefault(); drop.classList.remove("over"); cut(e.dataTransfer.files[0]); });
 $("slider").addEventListener("input", (e) => { $("compare-clip").style.width = e.target.value + "%"; });
-for (const id of ["use-bg", "bg", "ppm", "mask"]) $(id).addEventListener("change", () => cut(lastFile));
+for (const id of ["use-bg", "bg", "ppm", "rf", "matting", "mask"]) $(id).addEventListener("change", () => cut(lastFile));
