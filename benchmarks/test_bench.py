@@ -53,6 +53,24 @@ def test_end_to_end_bytes_to_png(timed, table, sessions, size, who):
         table.add(auto_group, "rembg 2.0.86", table.rows[group]["rembg 2.0.86"])
 
 
+@pytest.mark.parametrize("who", ["cleancut", "cleancut-auto", "rembg"])
+def test_alpha_matting_1024(timed, table, sessions, who):
+    """remove(alpha_matting=True), bytes -> PNG, rembg's default matting keywords."""
+    import rembg
+
+    data = jpeg(1024)
+    same_backend, auto, theirs = sessions
+    group = "bytes->PNG 1024x1024 with alpha_matting=True, same ONNX Runtime backend"
+    auto_group = f"bytes->PNG 1024x1024 with alpha_matting=True, auto backend ({auto.backend})"
+    if who == "cleancut":
+        timed(group, "cleancut", lambda: cleancut.remove(data, session=same_backend, alpha_matting=True), rounds=5)
+    elif who == "cleancut-auto":
+        timed(auto_group, "cleancut", lambda: cleancut.remove(data, session=auto, alpha_matting=True), rounds=5)
+    else:
+        timed(group, "rembg 2.0.86", lambda: rembg.remove(data, session=theirs, alpha_matting=True), rounds=3)
+        table.add(auto_group, "rembg 2.0.86", table.rows[group]["rembg 2.0.86"])
+
+
 @pytest.mark.parametrize("size", [512, 2048])
 @pytest.mark.parametrize("who", ["cleancut", "one remove() call per image"])
 def test_remove_batch_vs_single_calls(timed, sessions, size, who):
