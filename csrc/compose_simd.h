@@ -4,25 +4,24 @@
 #include <cstring>
 
 #include "kernels.h"
+#include "pixel_lanes.h"
 #include "simd_loop.h"
 
 namespace cleancut {
 namespace {
 
 template <class V>
-struct ComposeSimd {
+struct ComposeSimd : PixelLanes<V> {
   using F = typename V::F;
   using I = typename V::I;
+  using PixelLanes<V>::channel;
+  using PixelLanes<V>::pack;
+  using PixelLanes<V>::to_byte;
 
   static I div255(I v) {
     v = V::add_i32(v, V::set1_i32(128));
     return V::template shr_i32<8>(V::add_i32(v, V::template shr_i32<8>(v)));
   }
-  static I channel(I px, int c) { return V::and_i32(c == 0 ? px : c == 1 ? V::template shr_i32<8>(px) : V::template shr_i32<16>(px), V::set1_i32(0xff)); }
-  static I pack(I r, I g, I b, I a) {
-    return V::or_i32(V::or_i32(r, V::template shl_i32<8>(g)), V::or_i32(V::template shl_i32<16>(b), V::template shl_i32<24>(a)));
-  }
-  static I to_byte(F v) { return V::round_to_i32(V::min(V::max(v, V::zero()), V::set1(255.0f))); }
 
   static I pixels(I px, I a, ComposeMode mode, const uint8_t bg[4]) {
     switch (mode) {

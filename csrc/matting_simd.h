@@ -5,15 +5,19 @@
 
 #include "kernels.h"
 #include "matting_impl.h"
+#include "pixel_lanes.h"
 #include "simd_loop.h"
 
 namespace cleancut {
 namespace {
 
 template <class V>
-struct MattingSimd {
+struct MattingSimd : PixelLanes<V> {
   using F = typename V::F;
   using I = typename V::I;
+  using PixelLanes<V>::channel;
+  using PixelLanes<V>::pack;
+  using PixelLanes<V>::to_byte;
 
   // body(x, count, staged): full steps keep an RGB load's over-read inside the row; the rest are
   // staged through stack buffers.
@@ -32,14 +36,6 @@ struct MattingSimd {
   }
   static I bytes(const uint8_t* row, int64_t x, int64_t count, bool staged) {
     return staged ? load_u8_i32<V>(row + x, count, Tail{}) : V::load_u8_i32(row + x);
-  }
-  static I channel(I px, int c) {
-    const I shifted = c == 0 ? px : c == 1 ? V::template shr_i32<8>(px) : V::template shr_i32<16>(px);
-    return V::and_i32(shifted, V::set1_i32(0xff));
-  }
-  static I to_byte(F v) { return V::round_to_i32(V::min(V::max(v, V::zero()), V::set1(255.0f))); }
-  static I pack(const I (&rgb)[3], I a) {
-    return V::or_i32(V::or_i32(rgb[0], V::template shl_i32<8>(rgb[1])), V::or_i32(V::template shl_i32<16>(rgb[2]), V::template shl_i32<24>(a)));
   }
   static void store_pixels(uint8_t* row, int64_t x, I px, int64_t count, bool staged) {
     if (!staged) return V::store_rgba(row + 4 * x, px);
@@ -80,8 +76,8 @@ struct MattingSimd {
         fg_out[c] = to_byte(V::add(fg_mean, V::mul(a, residual)));
         bg_out[c] = to_byte(V::add(bg_mean, V::mul(rest, residual)));
       }
-      store_pixels(fg, x, pack(fg_out, alpha_lanes), count, staged);
-      if (bg != nullptr) store_pixels(bg, x, pack(bg_out, V::sub_i32(V::set1_i32(255), alpha_lanes)), count, staged);
+      store_pixels(fg, x, pack(fg_out[0], fg_out[1], fg_out[2], alpha_lanes), count, staged);
+      if (bg != nullptr) store_pixels(bg, x, pack(bg_out[0], bg_out[1], bg_out[2], V::sub_i32(V::set1_i32(255), alpha_lanes)), count, staged);
     });
   }
 
