@@ -53,6 +53,19 @@ def test_edge_options(photo, tmp_path):
     assert bad.returncode != 0 and not (tmp_path / "bad.png").exists()
 
 
+def test_bench_times_cleancut_beside_rembg(model_path):
+    # Without U2NET_HOME, bench points rembg at cleancut's verified model (no download).
+    env = {k: v for k, v in __import__("os").environ.items() if k != "U2NET_HOME"}
+    result = subprocess.run([sys.executable, "-m", "cleancut", "bench", "--sizes", "64,96", "--rounds", "1"],
+                            capture_output=True, text=True, timeout=300, env=env)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("CPU: ") and "backend: " in lines[0]
+    assert lines[2].split()[0] == "64x64" and lines[3].split()[0] == "96x96"
+    assert all(line.endswith("x") for line in lines[2:])  # a speed-up ratio per size
+    assert run("bench", "--sizes", "big").returncode == 1
+
+
 def test_stdin_to_stdout(photo):
     result = run("-", "-", "--max-side", "100", stdin=photo.read_bytes())
     assert result.returncode == 0, result.stderr

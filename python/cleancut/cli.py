@@ -275,6 +275,36 @@ def backends_command(threads) -> None:
         click.echo(f"{timing.backend:22s} {shown}  {timing.note}")
 
 
+@cli.command("bench")
+@click.option("--sizes", default="512,1024,2048", show_default=True, help="square image sides, comma-separated")
+@click.option("--rounds", type=click.IntRange(1, 100), default=5, show_default=True, help="timed runs per size (median)")
+@click.option("--no-rembg", is_flag=True, help="time cleancut only")
+@click.option("-m", "--model", default=models.DEFAULT_MODEL, show_default=True)
+def bench_command(sizes, rounds, no_rembg, model) -> None:
+    """Time bytes->PNG cuts here, beside rembg when it is installed (same inputs, same process)."""
+    from . import bench
+    from .backends import cpu_model
+    from .session import default_session, new_session
+
+    try:
+        sides = [int(side) for side in sizes.split(",")]
+    except ValueError:
+        raise Fail(f"--sizes must be integers separated by commas, got {sizes!r}") from None
+    if not all(1 <= side <= 8192 for side in sides):
+        raise Fail("--sizes must be in 1..8192")
+    try:
+        session = default_session() if model == models.DEFAULT_MODEL else new_session(model)
+        timings = bench.run(sides, rounds, session, model, with_rembg=not no_rembg)
+    except CleancutError as e:
+        raise Fail(str(e)) from None
+    click.echo(f"CPU: {cpu_model()} · kernels: {capabilities()['isa']} · backend: {session.backend} · median of {rounds}")
+    click.echo(f"{'size':>11}  {'cleancut':>10}  {'rembg':>10}  speed-up")
+    for t in timings:
+        theirs = f"{t.rembg_ms:8.1f}ms" if t.rembg_ms is not None else "   (not installed)"
+        ratio = f"{t.ratio:.2f}x" if t.ratio is not None else "-"
+        click.echo(f"{t.size:>5}x{t.size:<5}  {t.cleancut_ms:8.1f}ms  {theirs:>10}  {ratio}")
+
+
 @cli.command("gui")
 def gui_command() -> None:
     """Open the desktop app (needs the gui extra: pip install 'cleancut[gui]')."""
