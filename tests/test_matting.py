@@ -171,6 +171,6 @@ def test_remove_with_alpha_matting(session):
 
 
 @pytest.mark.parametrize("keywords", [{"alpha_matting_foreground_threshold": 300}, {"alpha_matting_erode_size": -1}])
-def test_bad_matting_keywords_are_clear_errors(session, keywords):
+def test_remove_rejects_bad_matting_keywords(session, keywords):
     with pytest.raises(InvalidInputError, match="alpha_matting_"):
         cleancut.remove(data.chelsea(), session=session, alpha_matting=True, **keywords)

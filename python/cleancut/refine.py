@@ -122,8 +122,8 @@ def alpha_matting(
     # B is the foreground of the inverted mask (the same maths, roles swapped); both run at once
     # (the kernels release the GIL).
     with ThreadPoolExecutor(max_workers=1) as pool:
-        inverse = pool.submit(estimate_foreground, pixels, 255 - start)
-        foreground = estimate_foreground(pixels, start)[..., :3][unknown].astype(np.float32)
+        inverse = pool.submit(estimate_foreground, pixels, 255 - start, 90, 6)
+        foreground = estimate_foreground(pixels, start, 90, 6)[..., :3][unknown].astype(np.float32)
         background = inverse.result()[..., :3][unknown].astype(np.float32)
     direction = foreground - background
     distance2 = (direction * direction).sum(axis=-1)
