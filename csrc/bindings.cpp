@@ -202,6 +202,20 @@ struct KernelSet {
     return result;
   }
 
+  py::array estimate_foreground_ml(const py::array& image, const py::array& alpha, int big_iterations, int small_iterations,
+                                   std::optional<py::array> out) const {
+    const ImageU8 rgb = image_view(image, "image", {3, 4});
+    const ImageU8 mask = matching_mask(alpha, "alpha", rgb);
+    if (big_iterations < 1 || big_iterations > 100) fail("big_iterations must be in 1..100, got " + std::to_string(big_iterations));
+    if (small_iterations < 1 || small_iterations > 100) fail("small_iterations must be in 1..100, got " + std::to_string(small_iterations));
+    py::array result = out ? *out : py::array(new_image(rgb.height, rgb.width, 4));
+    const MutImageU8 dst = output_view(result, "out", rgb.height, rgb.width, 4);
+    if (dst.data == rgb.data) fail("out must not be the input image");
+    py::gil_scoped_release release;
+    table->estimate_foreground_ml(rgb, mask, dst, big_iterations, small_iterations);
+    return result;
+  }
+
   py::array guided_filter(const py::array& guide, const py::array& mask, int radius, float eps, std::optional<py::array> out) const {
     const ImageU8 rgb = image_view(guide, "guide", {3, 4});
     const ImageU8 src = matching_mask(mask, "mask", rgb);
@@ -262,6 +276,9 @@ PYBIND11_MODULE(_native, m) {
       .def("estimate_foreground", &KernelSet::estimate_foreground, py::arg("image"), py::arg("alpha"),
            py::arg("large_radius") = 90, py::arg("small_radius") = 6, py::arg("out") = py::none(),
            "Foreground colours where alpha is soft (Blur-Fusion) -> uint8 HxWx4 RGBA carrying the alpha.")
+      .def("estimate_foreground_ml", &KernelSet::estimate_foreground_ml, py::arg("image"), py::arg("alpha"),
+           py::arg("big_iterations") = 2, py::arg("small_iterations") = 10, py::arg("out") = py::none(),
+           "Foreground colours by multi-level estimation (Germer et al.) -> uint8 HxWx4 RGBA carrying the alpha.")
       .def("guided_filter", &KernelSet::guided_filter, py::arg("guide"), py::arg("mask"), py::arg("radius"),
            py::arg("eps"), py::arg("out") = py::none(),
            "Colour guided filter of a uint8 mask by the image (eps in squared 0..255 units) -> uint8 HxW.")

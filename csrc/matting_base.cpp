@@ -1,4 +1,7 @@
 // Scalar oracle for the edge-refinement kernels (see matting_impl.h for the methods).
+#include <algorithm>
+#include <cmath>
+
 #include "kernels.h"
 #include "matting_impl.h"
 #include "scalar_ops.h"
@@ -85,9 +88,42 @@ struct ScalarOps {
       out[x] = to_u8(q);
     }
   }
+
+  static void ml_row(const MlRow& r) {
+    for (int64_t x = 0; x < r.width; ++x) {
+      if (r.update[x] == 0.0f) continue;
+      const float a0 = r.alpha[1][x], a1 = 1.0f - a0, a01 = a0 * a1;
+      const float around[4] = {r.alpha[1][x - 1], r.alpha[1][x + 1], r.alpha[0][x], r.alpha[2][x]};
+      float weight[4], a00 = a0 * a0, a11 = a1 * a1;
+      for (int d = 0; d < 4; ++d) {
+        weight[d] = r.regularization + r.gradient_weight * std::fabs(a0 - around[d]);
+        a00 = a00 + weight[d];
+        a11 = a11 + weight[d];
+      }
+      const float inv = 1.0f / (a00 * a11 - a01 * a01);
+      const float b00 = inv * a11, b01 = inv * -a01, b11 = inv * a00;
+      for (int c = 0; c < 3; ++c) {
+        float* fg = r.fg_out[c];
+        float* bg = r.bg_out[c];
+        const float fg_around[4] = {fg[x - 1], fg[x + 1], r.fg[c][0][x], r.fg[c][1][x]};
+        const float bg_around[4] = {bg[x - 1], bg[x + 1], r.bg[c][0][x], r.bg[c][1][x]};
+        float s0 = a0 * r.image[c][x], s1 = a1 * r.image[c][x];
+        for (int d = 0; d < 4; ++d) {
+          s0 = s0 + weight[d] * fg_around[d];
+          s1 = s1 + weight[d] * bg_around[d];
+        }
+        fg[x] = std::min(std::max(b00 * s0 + b01 * s1, 0.0f), 1.0f);
+        bg[x] = std::min(std::max(b01 * s0 + b11 * s1, 0.0f), 1.0f);
+      }
+    }
+  }
 };
 
 }  // namespace
+
+void estimate_foreground_ml(ImageU8 image, ImageU8 alpha, MutImageU8 dst, int big_iterations, int small_iterations) {
+  estimate_foreground_ml_impl<ScalarOps>(image, alpha, dst, big_iterations, small_iterations);
+}
 
 void estimate_foreground(ImageU8 image, ImageU8 alpha, MutImageU8 dst, int large_radius, int small_radius) {
   estimate_foreground_impl<ScalarOps>(image, alpha, dst, large_radius, small_radius);

@@ -12,12 +12,15 @@
 // whose output follows the image's edges), also as two pipelined window passes.
 #pragma once
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <vector>
 
 #include "box_sums.h"
 #include "kernels.h"
+#include "scalar_ops.h"
+#include "scratch.h"
 
 namespace cleancut {
 namespace {
@@ -83,6 +86,157 @@ void guided_filter_impl(ImageU8 guide, ImageU8 src, MutImageU8 dst, int radius, 
     });
     Ops::apply_row(sums.data(), static_cast<int32_t>(window_count(y, h, radius)), columns.data(), guide_row(y), guide.channels, w,
                    dst.data + y * dst.row_stride);
+  }
+}
+
+}  // namespace
+}  // namespace cleancut
+
+namespace cleancut {
+namespace {
+
+// One row of a red-black Gauss-Seidel sweep of the multi-level foreground estimation. Rows are
+// padded: index -1 and `width` hold copies of the edge pixels (clamped neighbours).
+struct MlRow {
+  const float* alpha[3];  // rows y-1, y, y+1 (clamped at the image edge)
+  const float* image[3];  // r, g, b of row y
+  const float* fg[3][2];  // [channel][row y-1, row y+1]: F's neighbours above and below
+  const float* bg[3][2];
+  float* fg_out[3];  // row y of F and B, updated in place where `update` is 1
+  float* bg_out[3];
+  const float* update;  // 1.0 on the pixels of this half-sweep's colour, else 0.0
+  int64_t width;
+  float regularization, gradient_weight;
+};
+
+// Germer et al.'s multi-level foreground estimation (pymatting's estimate_foreground_ml): coarse
+// to fine over ~log2(size) levels, at each level a few sweeps that solve, per pixel, the 2x2
+// least-squares system "a F + (1-a) B = I, F and B smooth where alpha is" given the neighbours.
+// Red-black ordering: a half-sweep updates every other pixel from neighbours of the other colour,
+// so the pixels of one half-sweep are independent (vectorisable, order-free, identical on every ISA).
+template <class Ops>
+void estimate_foreground_ml_impl(ImageU8 image, ImageU8 alpha, MutImageU8 dst, int big_iterations, int small_iterations) {
+  constexpr float kRegularization = 1e-5f, kGradientWeight = 1.0f;
+  constexpr int64_t kSmallSize = 32;
+  constexpr int64_t kPad = 16;  // the widest vector: steps may read and write this far past the row
+  const int64_t h0 = image.height, w0 = image.width;
+
+  // Initial colours: the means of the sure foreground and background.
+  double fg_sum[3] = {0, 0, 0}, bg_sum[3] = {0, 0, 0};
+  int64_t fg_count = 0, bg_count = 0;
+  for (int64_t y = 0; y < h0; ++y) {
+    const uint8_t* px = image.data + y * image.row_stride;
+    const uint8_t* a = alpha.data + y * alpha.row_stride;
+    for (int64_t x = 0; x < w0; ++x) {
+      const float av = static_cast<float>(a[x]) / 255.0f;
+      for (int c = 0; c < 3; ++c) {
+        const float v = static_cast<float>(px[x * image.channels + c]) / 255.0f;
+        if (av > 0.9f) fg_sum[c] += v;
+        if (av < 0.1f) bg_sum[c] += v;
+      }
+      fg_count += av > 0.9f;
+      bg_count += av < 0.1f;
+    }
+  }
+
+  // A level's planes: r, g, b, alpha, F r g b, B r g b, each row padded by one element left and
+  // kPad right (vector steps may run past the width; the pads are scratch).
+  struct Level {
+    int64_t h, w, stride;
+    float* data;
+    float* row(int plane, int64_t y) { return data + (plane * h + y) * stride + 1; }
+  };
+  // Levels alternate between two kept scratch buffers (the current one and the one it grows from):
+  // fresh allocations of this size cost more in page faults than the sweeps.
+  auto make_level = [](int64_t h, int64_t w, int index) {
+    const int64_t stride = w + 1 + kPad;
+    const size_t count = static_cast<size_t>(10 * h * stride);
+    return Level{h, w, stride, index % 2 ? scratch<float, 1>(count) : scratch<float, 0>(count)};
+  };
+  auto pad_row = [](float* row, int64_t w) {
+    row[-1] = row[0];
+    row[w] = row[w - 1];
+  };
+
+  Level previous = make_level(1, 1, 1);
+  for (int c = 0; c < 3; ++c) {
+    previous.row(4 + c, 0)[0] = static_cast<float>(fg_sum[c] / (static_cast<double>(fg_count) + 1e-5));
+    previous.row(7 + c, 0)[0] = static_cast<float>(bg_sum[c] / (static_cast<double>(bg_count) + 1e-5));
+  }
+  const int levels = static_cast<int>(std::ceil(std::log2(static_cast<double>(std::max(w0, h0)))));
+  std::vector<float> phases[2];
+  for (int level_index = 0; level_index <= levels; ++level_index) {
+    // Python's round (half to even), as pymatting sizes its levels.
+    const double share = levels == 0 ? 1.0 : static_cast<double>(level_index) / levels;
+    const int64_t w = std::max<int64_t>(1, static_cast<int64_t>(std::nearbyint(std::pow(static_cast<double>(w0), share))));
+    const int64_t h = std::max<int64_t>(1, static_cast<int64_t>(std::nearbyint(std::pow(static_cast<double>(h0), share))));
+    Level level = make_level(h, w, level_index);
+    // Nearest-neighbour resampling as pymatting's: source index = i * size_src / size_dst.
+    std::vector<int64_t> from_full(w), from_previous(w);
+    for (int64_t x = 0; x < w; ++x) {
+      from_full[x] = std::min(w0 - 1, x * w0 / w);
+      from_previous[x] = std::min(previous.w - 1, x * previous.w / w);
+    }
+    for (int64_t y = 0; y < h; ++y) {
+      const int64_t y_full = std::min(h0 - 1, y * h0 / h), y_prev = std::min(previous.h - 1, y * previous.h / h);
+      const uint8_t* px = image.data + y_full * image.row_stride;
+      const uint8_t* a = alpha.data + y_full * alpha.row_stride;
+      for (int c = 0; c < 3; ++c) {
+        float* out = level.row(c, y);
+        for (int64_t x = 0; x < w; ++x) out[x] = static_cast<float>(px[from_full[x] * image.channels + c]) / 255.0f;
+      }
+      float* out = level.row(3, y);
+      for (int64_t x = 0; x < w; ++x) out[x] = static_cast<float>(a[from_full[x]]) / 255.0f;
+      for (int plane = 4; plane < 10; ++plane) {
+        const float* in = previous.row(plane, y_prev);
+        out = level.row(plane, y);
+        for (int64_t x = 0; x < w; ++x) out[x] = in[from_previous[x]];
+      }
+      for (int plane = 0; plane < 10; ++plane) pad_row(level.row(plane, y), w);
+    }
+    for (int k = 0; k < 2; ++k) {
+      phases[k].assign(w + kPad, 0.0f);
+      for (int64_t x = k; x < w; x += 2) phases[k][x] = 1.0f;
+    }
+    const int iterations = (w <= kSmallSize && h <= kSmallSize) ? small_iterations : big_iterations;
+    for (int iteration = 0; iteration < iterations; ++iteration) {
+      for (int colour = 0; colour < 2; ++colour) {
+        for (int64_t y = 0; y < h; ++y) {
+          const int64_t up = y > 0 ? y - 1 : y, down = y + 1 < h ? y + 1 : y;
+          MlRow row{};
+          for (int k = 0; k < 3; ++k) row.alpha[k] = level.row(3, k == 0 ? up : k == 1 ? y : down);
+          for (int c = 0; c < 3; ++c) {
+            row.image[c] = level.row(c, y);
+            row.fg[c][0] = level.row(4 + c, up);
+            row.fg[c][1] = level.row(4 + c, down);
+            row.bg[c][0] = level.row(7 + c, up);
+            row.bg[c][1] = level.row(7 + c, down);
+            row.fg_out[c] = level.row(4 + c, y);
+            row.bg_out[c] = level.row(7 + c, y);
+          }
+          row.update = phases[(colour + y) & 1].data();
+          row.width = w;
+          row.regularization = kRegularization;
+          row.gradient_weight = kGradientWeight;
+          Ops::ml_row(row);
+          for (int c = 0; c < 3; ++c) {
+            pad_row(row.fg_out[c], w);
+            pad_row(row.bg_out[c], w);
+          }
+        }
+      }
+    }
+    previous = level;
+  }
+
+  for (int64_t y = 0; y < h0; ++y) {
+    uint8_t* out = dst.data + y * dst.row_stride;
+    const uint8_t* a = alpha.data + y * alpha.row_stride;
+    for (int c = 0; c < 3; ++c) {
+      const float* fg = previous.row(4 + c, y);
+      for (int64_t x = 0; x < w0; ++x) out[4 * x + c] = to_u8(fg[x] * 255.0f);
+    }
+    for (int64_t x = 0; x < w0; ++x) out[4 * x + 3] = a[x];
   }
 }
 

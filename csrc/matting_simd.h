@@ -137,6 +137,42 @@ struct MattingSimd : PixelLanes<V> {
       else V::store_u8(out + x, q);
     });
   }
+
+  static void ml_row(const MlRow& r) {
+    const F zero = V::zero(), one = V::set1(1.0f), half = V::set1(0.5f);
+    const F regularization = V::set1(r.regularization), gradient_weight = V::set1(r.gradient_weight);
+    // Rows are padded past the width: whole vectors throughout; lanes past it keep their values.
+    for (int64_t x = 0; x < r.width; x += V::N) {
+      const F a0 = V::load(r.alpha[1] + x), a1 = V::sub(one, a0), a01 = V::mul(a0, a1);
+      const F around[4] = {V::load(r.alpha[1] + x - 1), V::load(r.alpha[1] + x + 1), V::load(r.alpha[0] + x), V::load(r.alpha[2] + x)};
+      F weight[4], a00 = V::mul(a0, a0), a11 = V::mul(a1, a1);
+      for (int d = 0; d < 4; ++d) {
+        const F difference = V::sub(a0, around[d]);
+        weight[d] = V::add(regularization, V::mul(gradient_weight, V::max(difference, V::sub(zero, difference))));
+        a00 = V::add(a00, weight[d]);
+        a11 = V::add(a11, weight[d]);
+      }
+      const F inv = V::div(one, V::sub(V::mul(a00, a11), V::mul(a01, a01)));
+      const F b00 = V::mul(inv, a11), b01 = V::mul(inv, V::sub(zero, a01)), b11 = V::mul(inv, a00);
+      const F update = V::load(r.update + x);
+      for (int c = 0; c < 3; ++c) {
+        float* fg = r.fg_out[c];
+        float* bg = r.bg_out[c];
+        const F fg_around[4] = {V::load(fg + x - 1), V::load(fg + x + 1), V::load(r.fg[c][0] + x), V::load(r.fg[c][1] + x)};
+        const F bg_around[4] = {V::load(bg + x - 1), V::load(bg + x + 1), V::load(r.bg[c][0] + x), V::load(r.bg[c][1] + x)};
+        const F value = V::load(r.image[c] + x);
+        F s0 = V::mul(a0, value), s1 = V::mul(a1, value);
+        for (int d = 0; d < 4; ++d) {
+          s0 = V::add(s0, V::mul(weight[d], fg_around[d]));
+          s1 = V::add(s1, V::mul(weight[d], bg_around[d]));
+        }
+        const F new_fg = V::min(V::max(V::add(V::mul(b00, s0), V::mul(b01, s1)), zero), one);
+        const F new_bg = V::min(V::max(V::add(V::mul(b01, s0), V::mul(b11, s1)), zero), one);
+        V::store(fg + x, V::gt_select(update, half, new_fg, V::load(fg + x)));
+        V::store(bg + x, V::gt_select(update, half, new_bg, V::load(bg + x)));
+      }
+    }
+  }
 };
 
 }  // namespace

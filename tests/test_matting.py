@@ -55,6 +55,17 @@ def test_estimate_foreground_simd_equals_scalar(isa, h, w, channels, pad, seed, 
 @pytest.mark.parametrize("isa", SIMD_ISAS)
 @settings(max_examples=40, deadline=None)
 @given(h=sizes, w=sizes, channels=st.sampled_from([3, 4]), pad=st.sampled_from([0, 3]), seed=seeds,
+       iterations=st.integers(1, 3))
+def test_multilevel_foreground_simd_equals_scalar(isa, h, w, channels, pad, seed, iterations):
+    image, alpha = random_pixels(seed, h, w, channels, pad), random_pixels(seed + 1, h, w, None, pad)
+    expected = SCALAR.estimate_foreground_ml(image, alpha, iterations)
+    assert expected.shape == (h, w, 4) and np.array_equal(expected[..., 3], alpha)
+    assert np.array_equal(_native.kernel_set(isa).estimate_foreground_ml(image, alpha, iterations), expected)
+
+
+@pytest.mark.parametrize("isa", SIMD_ISAS)
+@settings(max_examples=40, deadline=None)
+@given(h=sizes, w=sizes, channels=st.sampled_from([3, 4]), pad=st.sampled_from([0, 3]), seed=seeds,
        radius=st.integers(0, 90), eps=st.sampled_from([0.5, 65.0, 6502.5]))
 def test_guided_filter_simd_equals_scalar(isa, h, w, channels, pad, seed, radius, eps):
     guide, mask = random_pixels(seed, h, w, channels, pad), random_pixels(seed + 1, h, w, None, pad)
@@ -69,6 +80,7 @@ def test_huge_and_degenerate_images(isa):
         image, alpha = random_pixels(h, h, w, 3), random_pixels(w, h, w)
         assert np.array_equal(simd.estimate_foreground(image, alpha), SCALAR.estimate_foreground(image, alpha))
         assert np.array_equal(simd.guided_filter(image, alpha, 16, 65.0), SCALAR.guided_filter(image, alpha, 16, 65.0))
+        assert np.array_equal(simd.estimate_foreground_ml(image, alpha), SCALAR.estimate_foreground_ml(image, alpha))
 
 
 def test_foreground_is_exact_where_alpha_is_opaque_and_window_sums_are_exact():
@@ -81,14 +93,15 @@ def test_foreground_is_exact_where_alpha_is_opaque_and_window_sums_are_exact():
     assert (refine.estimate_foreground(flat, random_pixels(3, 40, 40))[..., :3] == 77).all()
 
 
+@pytest.mark.parametrize("method", refine.FOREGROUND_METHODS)
 @pytest.mark.parametrize("background", [(0, 255, 0), (255, 0, 255), "texture"])
-def test_edge_colour_error_drops_by_more_than_half(background):
+def test_edge_colour_error_drops_by_more_than_half(background, method):
     foreground = data.chelsea()[:256, :256].astype(float)
     alpha = soft_disk(256, 256)
     bg = data.hubble_deep_field()[:256, :256, :3].astype(float) if background == "texture" else np.array(background, float)
     image = composite(foreground, alpha, bg)
     before = band_error(image, foreground, alpha)
-    after = band_error(refine.estimate_foreground(image, alpha), foreground, alpha)
+    after = band_error(refine.estimate_foreground(image, alpha, method), foreground, alpha)
     assert after <= before / 2, (before, after)
 
 
@@ -102,6 +115,11 @@ def test_alpha_matting_recovers_edges_from_a_degraded_mask():
     assert error(matted) < 0.75 * error(blurry), (error(blurry), error(matted))
     sure_foreground, sure_background = refine.trimap(blurry)
     assert (matted[sure_foreground] == 255).all() and (matted[sure_background] == 0).all()
+
+
+def test_unknown_foreground_method_is_a_clear_error():
+    with pytest.raises(InvalidInputError, match="method"):
+        refine.estimate_foreground(np.zeros((4, 4, 3), np.uint8), np.zeros((4, 4), np.uint8), "magic")
 
 
 def test_trimap_follows_rembg_thresholds_and_erosion():
@@ -119,6 +137,8 @@ def test_trimap_follows_rembg_thresholds_and_erosion():
         (lambda k: k.estimate_foreground(np.zeros((4, 4), np.uint8), np.zeros((4, 4), np.uint8)), "channel"),
         (lambda k: k.estimate_foreground(np.zeros((4, 4, 3), np.uint8), np.zeros((4, 4), np.uint8), 91), "large_radius"),
         (lambda k: k.estimate_foreground(np.zeros((4, 4, 3), np.uint8), np.zeros((4, 4), np.float32)), "uint8"),
+        (lambda k: k.estimate_foreground_ml(np.zeros((4, 4, 3), np.uint8), np.zeros((4, 4), np.uint8), 0), "big_iterations"),
+        (lambda k: k.estimate_foreground_ml(np.zeros((4, 4, 3), np.uint8), np.zeros((3, 4), np.uint8)), "height and width"),
         (lambda k: k.guided_filter(np.zeros((4, 4, 3), np.uint8), np.zeros((4, 4), np.uint8), 3, 0.0), "eps"),
         (lambda k: k.guided_filter(np.zeros((4, 4, 3), np.uint8), np.zeros((4, 4), np.uint8), -1, 1.0), "radius"),
         (lambda k: k.guided_filter(np.zeros((4, 4, 3), np.uint8), np.zeros((4, 4, 3), np.uint8), 3, 1.0), "channel"),

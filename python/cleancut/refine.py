@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from . import _native
+from .errors import InvalidInputError
 
 
 def upsample_mask(saliency: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -69,11 +70,31 @@ def soften(mask: np.ndarray, erode_radius: int = 0, dilate_radius: int = 0, edge
     return mask
 
 
-def estimate_foreground(pixels: np.ndarray, alpha: np.ndarray, large_radius: int = 90, small_radius: int | None = None) -> np.ndarray:
+FOREGROUND_METHODS = ("blur_fusion", "multilevel")
+
+
+def estimate_foreground(
+    pixels: np.ndarray,
+    alpha: np.ndarray,
+    method: str = "blur_fusion",
+    large_radius: int = 90,
+    small_radius: int | None = None,
+    iterations: int = 2,
+) -> np.ndarray:
     """HxWx4 RGBA whose colours are the subject's own where the alpha is soft: the old background's
-    share of each edge pixel is taken out (Blur-Fusion foreground estimation), so a cut-out has no
-    coloured fringe. The alpha channel is ``alpha``. The second pass's window defaults to Forte &
-    Pitié's 6 px at ~2000 px, scaled with the image (benchmarks/quality.py: 2 beat 6 at ~500 px)."""
+    share of each edge pixel is taken out, so a cut-out has no coloured fringe. The alpha channel
+    is ``alpha``.
+
+    ``blur_fusion`` (default; Forte & Pitié): two box-filter passes whose cost does not depend on
+    the radii. The second window defaults to their 6 px at ~2000 px, scaled with the image
+    (benchmarks/quality.py: 2 beat 6 at ~500 px). ``multilevel`` (Germer et al., pymatting's
+    estimate_foreground_ml): coarse-to-fine least squares, ``iterations`` sweeps per large level;
+    a little more accurate and ~3x slower (benchmarks/QUALITY.md), so not the default.
+    """
+    if method == "multilevel":
+        return _native.active.estimate_foreground_ml(pixels, alpha, iterations)
+    if method != "blur_fusion":
+        raise InvalidInputError(f"method must be one of {', '.join(FOREGROUND_METHODS)}, got {method!r}")
     if small_radius is None:
         small_radius = max(1, min(90, round(max(alpha.shape) / 340)))
     return _native.active.estimate_foreground(pixels, alpha, large_radius, small_radius)
@@ -122,8 +143,8 @@ def alpha_matting(
     # B is the foreground of the inverted mask (the same maths, roles swapped); both run at once
     # (the kernels release the GIL).
     with ThreadPoolExecutor(max_workers=1) as pool:
-        inverse = pool.submit(estimate_foreground, pixels, 255 - start, 90, 6)
-        foreground = estimate_foreground(pixels, start, 90, 6)[..., :3][unknown].astype(np.float32)
+        inverse = pool.submit(estimate_foreground, pixels, 255 - start, small_radius=6)
+        foreground = estimate_foreground(pixels, start, small_radius=6)[..., :3][unknown].astype(np.float32)
         background = inverse.result()[..., :3][unknown].astype(np.float32)
     direction = foreground - background
     distance2 = (direction * direction).sum(axis=-1)

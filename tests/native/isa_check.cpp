@@ -84,6 +84,9 @@ int main() {
           scalar.estimate_foreground(colour, alpha, {e0.data(), h, w, 4, w * 4}, 9, 2);
           t->estimate_foreground(colour, alpha, {e1.data(), h, w, 4, w * 4}, 9, 2);
           expect(same(e0, e1), "estimate_foreground", t->isa, h, w);
+          scalar.estimate_foreground_ml(colour, alpha, {e0.data(), h, w, 4, w * 4}, 2, 10);
+          t->estimate_foreground_ml(colour, alpha, {e1.data(), h, w, 4, w * 4}, 2, 10);
+          expect(same(e0, e1), "estimate_foreground_ml", t->isa, h, w);
           std::vector<uint8_t> g0(h * w), g1(h * w);
           scalar.guided_filter(colour, alpha, {g0.data(), h, w, 1, w}, 4, 100.0f);
           t->guided_filter(colour, alpha, {g1.data(), h, w, 1, w}, 4, 100.0f);
