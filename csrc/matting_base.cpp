@@ -91,7 +91,7 @@ struct ScalarOps {
 
   static void ml_row(const MlRow& r) {
     for (int64_t x = 0; x < r.width; ++x) {
-      if (r.update[x] == 0.0f) continue;
+      if (r.update[x] == 0.0f || !r.active[x / kMlBlock]) continue;
       const float a0 = r.alpha[1][x], a1 = 1.0f - a0, a01 = a0 * a1;
       const float around[4] = {r.alpha[1][x - 1], r.alpha[1][x + 1], r.alpha[0][x], r.alpha[2][x]};
       float weight[4], a00 = a0 * a0, a11 = a1 * a1;

@@ -104,16 +104,22 @@ struct MlRow {
   const float* bg[3][2];
   float* fg_out[3];  // row y of F and B, updated in place where `update` is 1
   float* bg_out[3];
-  const float* update;  // 1.0 on the pixels of this half-sweep's colour, else 0.0
+  const float* update;    // 1.0 on the pixels of this half-sweep's colour, else 0.0
+  const uint8_t* active;  // per block of kMlBlock pixels: 1 = sweep it
   int64_t width;
   float regularization, gradient_weight;
 };
+
+// Sweeps skip blocks of this many pixels that no soft alpha can reach (a multiple of every Vec::N).
+constexpr int64_t kMlBlock = 16;
 
 // Germer et al.'s multi-level foreground estimation (pymatting's estimate_foreground_ml): coarse
 // to fine over ~log2(size) levels, at each level a few sweeps that solve, per pixel, the 2x2
 // least-squares system "a F + (1-a) B = I, F and B smooth where alpha is" given the neighbours.
 // Red-black ordering: a half-sweep updates every other pixel from neighbours of the other colour,
 // so the pixels of one half-sweep are independent (vectorisable, order-free, identical on every ISA).
+// Only pixels within reach of a soft alpha (0 < a < 1) are swept: elsewhere F is invisible (a = 0)
+// or I (a = 1), which the output takes directly.
 template <class Ops>
 void estimate_foreground_ml_impl(ImageU8 image, ImageU8 alpha, MutImageU8 dst, int big_iterations, int small_iterations) {
   constexpr float kRegularization = 1e-5f, kGradientWeight = 1.0f;
@@ -121,26 +127,25 @@ void estimate_foreground_ml_impl(ImageU8 image, ImageU8 alpha, MutImageU8 dst, i
   constexpr int64_t kPad = 16;  // the widest vector: steps may read and write this far past the row
   const int64_t h0 = image.height, w0 = image.width;
 
-  // Initial colours: the means of the sure foreground and background.
-  double fg_sum[3] = {0, 0, 0}, bg_sum[3] = {0, 0, 0};
-  int64_t fg_count = 0, bg_count = 0;
+  // Initial colours: the means of the sure foreground (alpha > 0.9, i.e. >= 230 of 255) and sure
+  // background (alpha < 0.1, i.e. <= 25), in exact integer sums.
+  int64_t fg_sum[3] = {0, 0, 0}, bg_sum[3] = {0, 0, 0}, fg_count = 0, bg_count = 0;
   for (int64_t y = 0; y < h0; ++y) {
     const uint8_t* px = image.data + y * image.row_stride;
     const uint8_t* a = alpha.data + y * alpha.row_stride;
     for (int64_t x = 0; x < w0; ++x) {
-      const float av = static_cast<float>(a[x]) / 255.0f;
+      const bool sure_fg = a[x] >= 230, sure_bg = a[x] <= 25;
       for (int c = 0; c < 3; ++c) {
-        const float v = static_cast<float>(px[x * image.channels + c]) / 255.0f;
-        if (av > 0.9f) fg_sum[c] += v;
-        if (av < 0.1f) bg_sum[c] += v;
+        fg_sum[c] += sure_fg ? px[x * image.channels + c] : 0;
+        bg_sum[c] += sure_bg ? px[x * image.channels + c] : 0;
       }
-      fg_count += av > 0.9f;
-      bg_count += av < 0.1f;
+      fg_count += sure_fg;
+      bg_count += sure_bg;
     }
   }
+  float unit[256];  // byte -> 0..1
+  for (int v = 0; v < 256; ++v) unit[v] = static_cast<float>(v) / 255.0f;
 
-  // A level's planes: r, g, b, alpha, F r g b, B r g b, each row padded by one element left and
-  // kPad right (vector steps may run past the width; the pads are scratch).
   struct Level {
     int64_t h, w, stride;
     float* data;
@@ -160,11 +165,12 @@ void estimate_foreground_ml_impl(ImageU8 image, ImageU8 alpha, MutImageU8 dst, i
 
   Level previous = make_level(1, 1, 1);
   for (int c = 0; c < 3; ++c) {
-    previous.row(4 + c, 0)[0] = static_cast<float>(fg_sum[c] / (static_cast<double>(fg_count) + 1e-5));
-    previous.row(7 + c, 0)[0] = static_cast<float>(bg_sum[c] / (static_cast<double>(bg_count) + 1e-5));
+    previous.row(4 + c, 0)[0] = static_cast<float>(fg_sum[c] / 255.0 / (static_cast<double>(fg_count) + 1e-5));
+    previous.row(7 + c, 0)[0] = static_cast<float>(bg_sum[c] / 255.0 / (static_cast<double>(bg_count) + 1e-5));
   }
   const int levels = static_cast<int>(std::ceil(std::log2(static_cast<double>(std::max(w0, h0)))));
   std::vector<float> phases[2];
+  std::vector<uint8_t> active;  // the current level's sweep blocks (h x blocks)
   for (int level_index = 0; level_index <= levels; ++level_index) {
     // Python's round (half to even), as pymatting sizes its levels.
     const double share = levels == 0 ? 1.0 : static_cast<double>(level_index) / levels;
@@ -177,64 +183,119 @@ void estimate_foreground_ml_impl(ImageU8 image, ImageU8 alpha, MutImageU8 dst, i
       from_full[x] = std::min(w0 - 1, x * w0 / w);
       from_previous[x] = std::min(previous.w - 1, x * previous.w / w);
     }
+    auto source_row = [&](int64_t y, int64_t h_src, int64_t h_dst) { return std::min(h_src - 1, y * h_src / h_dst); };
     for (int64_t y = 0; y < h; ++y) {
-      const int64_t y_full = std::min(h0 - 1, y * h0 / h), y_prev = std::min(previous.h - 1, y * previous.h / h);
-      const uint8_t* px = image.data + y_full * image.row_stride;
-      const uint8_t* a = alpha.data + y_full * alpha.row_stride;
-      for (int c = 0; c < 3; ++c) {
-        float* out = level.row(c, y);
-        for (int64_t x = 0; x < w; ++x) out[x] = static_cast<float>(px[from_full[x] * image.channels + c]) / 255.0f;
-      }
+      const uint8_t* a = alpha.data + source_row(y, h0, h) * alpha.row_stride;
       float* out = level.row(3, y);
-      for (int64_t x = 0; x < w; ++x) out[x] = static_cast<float>(a[from_full[x]]) / 255.0f;
-      for (int plane = 4; plane < 10; ++plane) {
-        const float* in = previous.row(plane, y_prev);
-        out = level.row(plane, y);
-        for (int64_t x = 0; x < w; ++x) out[x] = in[from_previous[x]];
+      for (int64_t x = 0; x < w; ++x) out[x] = unit[a[from_full[x]]];
+      pad_row(out, w);
+    }
+    const int iterations = (w <= kSmallSize && h <= kSmallSize) ? small_iterations : big_iterations;
+    // Blocks within `reach` (what the sweeps can carry a change across) of a soft alpha.
+    const int64_t reach = 2 * int64_t(iterations), blocks = (w + kMlBlock - 1) / kMlBlock;
+    std::vector<uint8_t> soft(h * blocks, 0);
+    for (int64_t y = 0; y < h; ++y) {
+      const float* a = level.row(3, y);
+      for (int64_t x = 0; x < w; ++x) {
+        if (a[x] > 0.0f && a[x] < 1.0f) {
+          const int64_t first = std::max<int64_t>(0, x - reach) / kMlBlock, last = std::min(w - 1, x + reach) / kMlBlock;
+          std::fill(soft.begin() + y * blocks + first, soft.begin() + y * blocks + last + 1, uint8_t{1});
+        }
       }
-      for (int plane = 0; plane < 10; ++plane) pad_row(level.row(plane, y), w);
+    }
+    auto dilate_rows = [&](const std::vector<uint8_t>& in, int64_t rows, std::vector<uint8_t>& out) {
+      out.assign(h * blocks, 0);
+      for (int64_t y = 0; y < h; ++y) {
+        for (int64_t near = std::max<int64_t>(0, y - rows); near <= std::min(h - 1, y + rows); ++near) {
+          for (int64_t b = 0; b < blocks; ++b) out[y * blocks + b] |= in[near * blocks + b];
+        }
+      }
+    };
+    dilate_rows(soft, reach, active);
+    // The last level needs colours only where it sweeps and at the neighbours those pixels read
+    // (one block and one row further); coarser levels feed the next level's upsampling: all of it.
+    std::vector<uint8_t> needed(h * blocks, 1);
+    if (level_index == levels) {
+      std::vector<uint8_t> wide(h * blocks, 0);
+      for (int64_t i = 0; i < h * blocks; ++i) {
+        const int64_t b = i % blocks;
+        wide[i] = active[i] | (b > 0 && active[i - 1]) | (b + 1 < blocks && active[i + 1]);
+      }
+      dilate_rows(wide, 1, needed);
+    }
+    for (int64_t y = 0; y < h; ++y) {
+      const uint8_t* px = image.data + source_row(y, h0, h) * image.row_stride;
+      const int64_t y_prev = source_row(y, previous.h, h);
+      for (int64_t b = 0; b < blocks; ++b) {
+        if (!needed[y * blocks + b]) continue;
+        const int64_t first = b * kMlBlock, last = std::min(w, first + kMlBlock);
+        for (int c = 0; c < 3; ++c) {
+          float* out = level.row(c, y);
+          for (int64_t x = first; x < last; ++x) out[x] = unit[px[from_full[x] * image.channels + c]];
+        }
+        for (int plane = 4; plane < 10; ++plane) {
+          const float* in = previous.row(plane, y_prev);
+          float* out = level.row(plane, y);
+          for (int64_t x = first; x < last; ++x) out[x] = in[from_previous[x]];
+        }
+      }
+      for (int plane = 4; plane < 10; ++plane) pad_row(level.row(plane, y), w);  // read only beside needed pixels
     }
     for (int k = 0; k < 2; ++k) {
       phases[k].assign(w + kPad, 0.0f);
       for (int64_t x = k; x < w; x += 2) phases[k][x] = 1.0f;
     }
-    const int iterations = (w <= kSmallSize && h <= kSmallSize) ? small_iterations : big_iterations;
-    for (int iteration = 0; iteration < iterations; ++iteration) {
-      for (int colour = 0; colour < 2; ++colour) {
-        for (int64_t y = 0; y < h; ++y) {
-          const int64_t up = y > 0 ? y - 1 : y, down = y + 1 < h ? y + 1 : y;
-          MlRow row{};
-          for (int k = 0; k < 3; ++k) row.alpha[k] = level.row(3, k == 0 ? up : k == 1 ? y : down);
-          for (int c = 0; c < 3; ++c) {
-            row.image[c] = level.row(c, y);
-            row.fg[c][0] = level.row(4 + c, up);
-            row.fg[c][1] = level.row(4 + c, down);
-            row.bg[c][0] = level.row(7 + c, up);
-            row.bg[c][1] = level.row(7 + c, down);
-            row.fg_out[c] = level.row(4 + c, y);
-            row.bg_out[c] = level.row(7 + c, y);
-          }
-          row.update = phases[(colour + y) & 1].data();
-          row.width = w;
-          row.regularization = kRegularization;
-          row.gradient_weight = kGradientWeight;
-          Ops::ml_row(row);
-          for (int c = 0; c < 3; ++c) {
-            pad_row(row.fg_out[c], w);
-            pad_row(row.bg_out[c], w);
-          }
-        }
+    auto sweep = [&](int64_t y, int colour) {
+      const int64_t up = y > 0 ? y - 1 : y, down = y + 1 < h ? y + 1 : y;
+      MlRow row{};
+      for (int k = 0; k < 3; ++k) row.alpha[k] = level.row(3, k == 0 ? up : k == 1 ? y : down);
+      for (int c = 0; c < 3; ++c) {
+        row.image[c] = level.row(c, y);
+        row.fg[c][0] = level.row(4 + c, up);
+        row.fg[c][1] = level.row(4 + c, down);
+        row.bg[c][0] = level.row(7 + c, up);
+        row.bg[c][1] = level.row(7 + c, down);
+        row.fg_out[c] = level.row(4 + c, y);
+        row.bg_out[c] = level.row(7 + c, y);
+      }
+      row.update = phases[(colour + y) & 1].data();
+      row.active = active.data() + y * blocks;
+      row.width = w;
+      row.regularization = kRegularization;
+      row.gradient_weight = kGradientWeight;
+      Ops::ml_row(row);
+      for (int c = 0; c < 3; ++c) {
+        pad_row(row.fg_out[c], w);
+        pad_row(row.bg_out[c], w);
+      }
+    };
+    // All half-sweeps in one pass down the image, as a wavefront: half-sweep s runs s rows behind
+    // the first, by when every neighbour it reads has its final value for that half-sweep. Same
+    // results as sweeping the whole level 2 x iterations times, with the rows still in cache.
+    const int stages = 2 * iterations;
+    for (int64_t step = 0; step < h + stages - 1; ++step) {
+      for (int stage = 0; stage < stages; ++stage) {
+        const int64_t y = step - stage;
+        if (y >= 0 && y < h) sweep(y, stage % 2);
       }
     }
     previous = level;
   }
 
+  const int64_t blocks = (w0 + kMlBlock - 1) / kMlBlock;
   for (int64_t y = 0; y < h0; ++y) {
     uint8_t* out = dst.data + y * dst.row_stride;
     const uint8_t* a = alpha.data + y * alpha.row_stride;
-    for (int c = 0; c < 3; ++c) {
-      const float* fg = previous.row(4 + c, y);
-      for (int64_t x = 0; x < w0; ++x) out[4 * x + c] = to_u8(fg[x] * 255.0f);
+    const uint8_t* px = image.data + y * image.row_stride;
+    const uint8_t* swept = active.data() + y * blocks;
+    const float* fg[3] = {previous.row(4, y), previous.row(5, y), previous.row(6, y)};
+    for (int64_t x = 0; x < w0; ++x) {
+      const bool unswept = !swept[x / kMlBlock];  // alpha is 0 or 1 there: F = I
+      for (int c = 0; c < 3; ++c) {
+        // fg is in [0, 1]: adding 1.5 * 2^23 rounds to an integer, half to even (as to_u8), without a libm call.
+        const uint8_t estimate = static_cast<uint8_t>((fg[c][x] * 255.0f + 12582912.0f) - 12582912.0f);
+        out[4 * x + c] = unswept ? px[x * image.channels + c] : estimate;
+      }
     }
     for (int64_t x = 0; x < w0; ++x) out[4 * x + 3] = a[x];
   }

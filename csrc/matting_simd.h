@@ -143,6 +143,7 @@ struct MattingSimd : PixelLanes<V> {
     const F regularization = V::set1(r.regularization), gradient_weight = V::set1(r.gradient_weight);
     // Rows are padded past the width: whole vectors throughout; lanes past it keep their values.
     for (int64_t x = 0; x < r.width; x += V::N) {
+      if (!r.active[x / kMlBlock]) continue;
       const F a0 = V::load(r.alpha[1] + x), a1 = V::sub(one, a0), a01 = V::mul(a0, a1);
       const F around[4] = {V::load(r.alpha[1] + x - 1), V::load(r.alpha[1] + x + 1), V::load(r.alpha[0] + x), V::load(r.alpha[2] + x)};
       F weight[4], a00 = V::mul(a0, a0), a11 = V::mul(a1, a1);
