@@ -128,12 +128,13 @@ void estimate_foreground_ml_impl(ImageU8 image, ImageU8 alpha, MutImageU8 dst, i
   const int64_t h0 = image.height, w0 = image.width;
 
   // Initial colours: the means of the sure foreground (alpha > 0.9, i.e. >= 230 of 255) and sure
-  // background (alpha < 0.1, i.e. <= 25), in exact integer sums.
+  // background (alpha < 0.1, i.e. <= 25), in exact integer sums over every 4th row and column
+  // (they only seed the 1x1 level, which ten sweeps per small level then refine).
   int64_t fg_sum[3] = {0, 0, 0}, bg_sum[3] = {0, 0, 0}, fg_count = 0, bg_count = 0;
-  for (int64_t y = 0; y < h0; ++y) {
+  for (int64_t y = 0; y < h0; y += 4) {
     const uint8_t* px = image.data + y * image.row_stride;
     const uint8_t* a = alpha.data + y * alpha.row_stride;
-    for (int64_t x = 0; x < w0; ++x) {
+    for (int64_t x = 0; x < w0; x += 4) {
       const bool sure_fg = a[x] >= 230, sure_bg = a[x] <= 25;
       for (int c = 0; c < 3; ++c) {
         fg_sum[c] += sure_fg ? px[x * image.channels + c] : 0;
@@ -184,10 +185,15 @@ void estimate_foreground_ml_impl(ImageU8 image, ImageU8 alpha, MutImageU8 dst, i
       from_previous[x] = std::min(previous.w - 1, x * previous.w / w);
     }
     auto source_row = [&](int64_t y, int64_t h_src, int64_t h_dst) { return std::min(h_src - 1, y * h_src / h_dst); };
+    const bool full_size = w == w0 && h == h0;  // no resampling: plain (vectorisable) conversions
     for (int64_t y = 0; y < h; ++y) {
       const uint8_t* a = alpha.data + source_row(y, h0, h) * alpha.row_stride;
       float* out = level.row(3, y);
-      for (int64_t x = 0; x < w; ++x) out[x] = unit[a[from_full[x]]];
+      if (full_size) {
+        for (int64_t x = 0; x < w; ++x) out[x] = static_cast<float>(a[x]) / 255.0f;
+      } else {
+        for (int64_t x = 0; x < w; ++x) out[x] = unit[a[from_full[x]]];
+      }
       pad_row(out, w);
     }
     const int iterations = (w <= kSmallSize && h <= kSmallSize) ? small_iterations : big_iterations;
@@ -196,11 +202,18 @@ void estimate_foreground_ml_impl(ImageU8 image, ImageU8 alpha, MutImageU8 dst, i
     std::vector<uint8_t> soft(h * blocks, 0);
     for (int64_t y = 0; y < h; ++y) {
       const float* a = level.row(3, y);
-      for (int64_t x = 0; x < w; ++x) {
-        if (a[x] > 0.0f && a[x] < 1.0f) {
-          const int64_t first = std::max<int64_t>(0, x - reach) / kMlBlock, last = std::min(w - 1, x + reach) / kMlBlock;
-          std::fill(soft.begin() + y * blocks + first, soft.begin() + y * blocks + last + 1, uint8_t{1});
-        }
+      for (int64_t b = 0; b < blocks; ++b) {
+        // Each soft pixel reaches a block range that includes its own block, so the union over a
+        // block's soft pixels is the range from its first one's reach to its last one's.
+        const int64_t begin = b * kMlBlock, end = std::min(w, begin + kMlBlock);
+        int soft_pixels = 0;
+        for (int64_t x = begin; x < end; ++x) soft_pixels += a[x] > 0.0f && a[x] < 1.0f;  // branch-free count first
+        if (soft_pixels == 0) continue;
+        int64_t first = begin, last = end - 1;
+        while (!(a[first] > 0.0f && a[first] < 1.0f)) ++first;
+        while (!(a[last] > 0.0f && a[last] < 1.0f)) --last;
+        const int64_t from = std::max<int64_t>(0, first - reach) / kMlBlock, to = std::min(w - 1, last + reach) / kMlBlock;
+        std::fill(soft.begin() + y * blocks + from, soft.begin() + y * blocks + to + 1, uint8_t{1});
       }
     }
     auto dilate_rows = [&](const std::vector<uint8_t>& in, int64_t rows, std::vector<uint8_t>& out) {
@@ -226,12 +239,22 @@ void estimate_foreground_ml_impl(ImageU8 image, ImageU8 alpha, MutImageU8 dst, i
     for (int64_t y = 0; y < h; ++y) {
       const uint8_t* px = image.data + source_row(y, h0, h) * image.row_stride;
       const int64_t y_prev = source_row(y, previous.h, h);
+      const bool repeat = level_index < levels && y > 0 && source_row(y - 1, h0, h) == source_row(y, h0, h) &&
+                          source_row(y - 1, previous.h, h) == y_prev;
+      if (repeat) {  // a fully needed level whose upsampling repeats this row: copy the one just made
+        for (int plane : {0, 1, 2, 4, 5, 6, 7, 8, 9}) std::memcpy(level.row(plane, y) - 1, level.row(plane, y - 1) - 1, (w + 2) * sizeof(float));
+        continue;
+      }
       for (int64_t b = 0; b < blocks; ++b) {
         if (!needed[y * blocks + b]) continue;
         const int64_t first = b * kMlBlock, last = std::min(w, first + kMlBlock);
         for (int c = 0; c < 3; ++c) {
           float* out = level.row(c, y);
-          for (int64_t x = first; x < last; ++x) out[x] = unit[px[from_full[x] * image.channels + c]];
+          if (full_size) {
+            for (int64_t x = first; x < last; ++x) out[x] = static_cast<float>(px[x * image.channels + c]) / 255.0f;
+          } else {
+            for (int64_t x = first; x < last; ++x) out[x] = unit[px[from_full[x] * image.channels + c]];
+          }
         }
         for (int plane = 4; plane < 10; ++plane) {
           const float* in = previous.row(plane, y_prev);
@@ -289,12 +312,14 @@ void estimate_foreground_ml_impl(ImageU8 image, ImageU8 alpha, MutImageU8 dst, i
     const uint8_t* px = image.data + y * image.row_stride;
     const uint8_t* swept = active.data() + y * blocks;
     const float* fg[3] = {previous.row(4, y), previous.row(5, y), previous.row(6, y)};
-    for (int64_t x = 0; x < w0; ++x) {
-      const bool unswept = !swept[x / kMlBlock];  // alpha is 0 or 1 there: F = I
+    for (int64_t b = 0; b < blocks; ++b) {
+      const int64_t first = b * kMlBlock, last = std::min(w0, first + kMlBlock);
       for (int c = 0; c < 3; ++c) {
-        // fg is in [0, 1]: adding 1.5 * 2^23 rounds to an integer, half to even (as to_u8), without a libm call.
-        const uint8_t estimate = static_cast<uint8_t>((fg[c][x] * 255.0f + 12582912.0f) - 12582912.0f);
-        out[4 * x + c] = unswept ? px[x * image.channels + c] : estimate;
+        if (!swept[b]) {  // alpha is 0 or 1 there: F = I
+          for (int64_t x = first; x < last; ++x) out[4 * x + c] = px[x * image.channels + c];
+        } else {  // fg is in [0, 1]: adding 1.5 * 2^23 rounds half to even (as to_u8) without a libm call
+          for (int64_t x = first; x < last; ++x) out[4 * x + c] = static_cast<uint8_t>((fg[c][x] * 255.0f + 12582912.0f) - 12582912.0f);
+        }
       }
     }
     for (int64_t x = 0; x < w0; ++x) out[4 * x + 3] = a[x];

@@ -83,14 +83,25 @@ def test_huge_and_degenerate_images(isa):
         assert np.array_equal(simd.estimate_foreground_ml(image, alpha), SCALAR.estimate_foreground_ml(image, alpha))
 
 
-def test_foreground_is_exact_where_alpha_is_opaque_and_window_sums_are_exact():
+def test_blur_fusion_is_exact_where_alpha_is_opaque():
     image, alpha = random_pixels(1, 50, 60, 3), random_pixels(2, 50, 60)
     alpha[10:20] = 255
-    out = refine.estimate_foreground(image, alpha)
+    out = refine.estimate_foreground(image, alpha, "blur_fusion")
     assert np.array_equal(out[10:20, :, :3], image[10:20])  # alpha = 1: F = I exactly
-    # A flat image is its own foreground everywhere.
+
+
+@pytest.mark.parametrize("method", refine.FOREGROUND_METHODS)
+def test_a_flat_image_is_its_own_foreground(method):
     flat = np.full((40, 40, 3), 77, np.uint8)
-    assert (refine.estimate_foreground(flat, random_pixels(3, 40, 40))[..., :3] == 77).all()
+    out = refine.estimate_foreground(flat, random_pixels(3, 40, 40), method)
+    assert np.abs(out[..., :3].astype(int) - 77).max() <= 1
+
+
+def test_multilevel_takes_the_image_where_no_soft_alpha_reaches():
+    image = random_pixels(4, 64, 96, 3)
+    alpha = np.zeros((64, 96), np.uint8)
+    alpha[:, 48:] = 255  # a hard edge: nothing is soft, nothing is swept
+    assert np.array_equal(refine.estimate_foreground(image, alpha)[..., :3], image)
 
 
 @pytest.mark.parametrize("method", refine.FOREGROUND_METHODS)

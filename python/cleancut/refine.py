@@ -70,13 +70,13 @@ def soften(mask: np.ndarray, erode_radius: int = 0, dilate_radius: int = 0, edge
     return mask
 
 
-FOREGROUND_METHODS = ("blur_fusion", "multilevel")
+FOREGROUND_METHODS = ("multilevel", "blur_fusion")
 
 
 def estimate_foreground(
     pixels: np.ndarray,
     alpha: np.ndarray,
-    method: str = "blur_fusion",
+    method: str = "multilevel",
     large_radius: int = 90,
     small_radius: int | None = None,
     iterations: int = 2,
@@ -85,11 +85,12 @@ def estimate_foreground(
     share of each edge pixel is taken out, so a cut-out has no coloured fringe. The alpha channel
     is ``alpha``.
 
-    ``blur_fusion`` (default; Forte & Pitié): two box-filter passes whose cost does not depend on
-    the radii. The second window defaults to their 6 px at ~2000 px, scaled with the image
-    (benchmarks/quality.py: 2 beat 6 at ~500 px). ``multilevel`` (Germer et al., pymatting's
-    estimate_foreground_ml): coarse-to-fine least squares, ``iterations`` sweeps per large level;
-    a little more accurate and ~3x slower (benchmarks/QUALITY.md), so not the default.
+    ``multilevel`` (default; Germer et al., pymatting's estimate_foreground_ml): coarse-to-fine
+    least squares, ``iterations`` sweeps per large level, swept only near soft alpha.
+    ``blur_fusion`` (Forte & Pitié): two box-filter passes whose cost does not depend on the radii;
+    the second window defaults to their 6 px at ~2000 px, scaled with the image. On
+    benchmarks/quality.py the two cost about the same and multilevel is ~5% more accurate
+    (benchmarks/QUALITY.md), so it is the default.
     """
     if method == "multilevel":
         return _native.active.estimate_foreground_ml(pixels, alpha, iterations)
@@ -144,7 +145,7 @@ def alpha_matting(
     # (the kernels release the GIL).
     with ThreadPoolExecutor(max_workers=1) as pool:
         inverse = pool.submit(estimate_foreground, pixels, 255 - start, small_radius=6)
-        foreground = estimate_foreground(pixels, start, small_radius=6)[..., :3][unknown].astype(np.float32)
+        foreground = estimate_foreground(pixels, start, "blur_fusion", small_radius=6)[..., :3][unknown].astype(np.float32)
         background = inverse.result()[..., :3][unknown].astype(np.float32)
     direction = foreground - background
     distance2 = (direction * direction).sum(axis=-1)
