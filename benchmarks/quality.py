@@ -173,7 +173,8 @@ def main() -> None:
         f"speed-up {t_ml / t_multilevel:.1f}x (target >= 10x); blur_fusion / pymatting: error "
         f"{mean['fg cleancut blur_fusion'] / mean['fg pymatting ML']:.2f}x, speed-up {t_ml / t_bf:.1f}x. "
         f"Error x time, multilevel : blur_fusion = "
-        f"{mean['fg cleancut multilevel'] * t_multilevel / (mean['fg cleancut blur_fusion'] * t_bf):.2f}. "
+        f"{mean['fg cleancut multilevel'] * t_multilevel / (mean['fg cleancut blur_fusion'] * t_bf):.2f} (band MAE), "
+        f"{mean['fg-weighted cleancut multilevel'] * t_multilevel / (mean['fg-weighted cleancut blur_fusion'] * t_bf):.2f} (alpha-weighted). "
         f"Error drop vs none (multilevel): {mean['fg none'] / mean['fg cleancut multilevel']:.2f}x.",
         "",
         f"## Alpha from a degraded mask ({ALPHA_SIZE} px wide; SAD/1000, MSE x1000, gradient/1000; lower is better)",

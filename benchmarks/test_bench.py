@@ -93,6 +93,38 @@ def test_inference_backends(timed, sessions, who):
     timed(f"u2netp inference ({auto.backend} chosen)", who, lambda: session.infer(batch), rounds=10)
 
 
+@pytest.fixture(scope="module")
+def full_u2net():
+    """The full-size U²-Net (44 M parameters, random weights), exported once into the cache."""
+    pytest.importorskip("torch", reason="the full-size U²-Net is exported with PyTorch: pip install torch")
+    from cleancut import models
+    from u2net_arch import export
+
+    path = models.cache_dir() / "bench" / "u2net-full-random.onnx"
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".partial")
+        export(partial).replace(path)
+    return models.with_dynamic_batch(path)
+
+
+@pytest.mark.parametrize("who", ["openvino-cpu", "onnxruntime-cpu"])
+def test_full_size_u2net_backends(timed, table, full_u2net, who):
+    """Backend choice judged on the heavy model too: one 320x320 inference, each backend."""
+    from cleancut import backends
+    from cleancut.session import _cpu_threads
+
+    backend = backends.load(who, full_u2net, _cpu_threads())
+    batch = np.random.default_rng(0).standard_normal((1, 3, 320, 320)).astype(np.float32)
+    group = "full-size U²-Net (44 M params, random weights) inference, 320x320"
+    if who == "openvino-cpu":
+        timed(group, "cleancut", lambda: backend.infer(batch), rounds=5)
+    else:
+        timed(group, "onnxruntime-cpu (rembg's runtime)", lambda: backend.infer(batch), rounds=5)
+        chosen = backends.choose(full_u2net, full_u2net.stem, _cpu_threads(), (320, 320), full_u2net.parent / "backends.json")
+        table.notes.append(f"Full-size U²-Net: auto-selection picks {chosen} (measured per machine; OpenVINO is the 'cleancut' row above).")
+
+
 @pytest.mark.parametrize("who", ["cleancut", "PIL LANCZOS + NumPy normalise (rembg)"])
 def test_prepare_2048(timed, sessions, who):
     image = photo(2048)

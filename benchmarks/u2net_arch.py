@@ -6,6 +6,7 @@ so the masks mean nothing; only speed is measured with it. Needs PyTorch (`pip i
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import torch
@@ -99,8 +100,10 @@ def export(path: Path, stages: dict = FULL, seed: int = 0) -> Path:
     torch.manual_seed(seed)
     model = U2Net(stages).eval()
     example = torch.randn(1, 3, 320, 320)
-    torch.onnx.export(model, (example,), str(path), input_names=["input.1"], output_names=[f"d{i}" for i in range(7)],
-                      dynamic_axes={"input.1": {0: "batch"}}, opset_version=17, dynamo=False)
+    with warnings.catch_warnings():  # the TorchScript exporter's deprecation notice
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, (example,), str(path), input_names=["input.1"], output_names=[f"d{i}" for i in range(7)],
+                          dynamic_axes={"input.1": {0: "batch"}}, opset_version=17, dynamo=False)
     return path
 
 
