@@ -33,7 +33,10 @@ ORT_PROVIDERS = {
     "onnxruntime-cuda": "CUDAExecutionProvider",
     "onnxruntime-tensorrt": "TensorrtExecutionProvider",
 }
-NAMES = [*ORT_PROVIDERS, "openvino-cpu"]
+# Reduced-precision variants: measured against fp32 by `cleancut quantize` (precision.py), and
+# only then candidates for auto-selection, where their masks stayed within the error bound.
+REDUCED = ["openvino-cpu-bf16", "openvino-cpu-int8"]
+NAMES = [*ORT_PROVIDERS, "openvino-cpu", *REDUCED]
 TIMED_RUNS = 5
 
 
@@ -77,6 +80,9 @@ class OrtBackend:
 
 
 class OpenVinoBackend:
+    """OpenVINO on the CPU: fp32 (``openvino-cpu``), bf16 arithmetic (``openvino-cpu-bf16``), or
+    the INT8 network `cleancut quantize` made (``openvino-cpu-int8``)."""
+
     def __init__(self, name: str, graph: Path, threads: int) -> None:
         try:
             import openvino as ov
@@ -87,10 +93,20 @@ class OpenVinoBackend:
         self._core = ov.Core()
         # Compiled networks are cached on disk: a cold `cleancut i` then skips most of compile_model.
         self._core.set_property({"CACHE_DIR": str(cache_dir() / "openvino")})
+        if name == "openvino-cpu-int8":
+            from .precision import int8_model_path
+
+            quantized = int8_model_path(graph)
+            if not quantized.is_file():
+                raise BackendUnavailable(f"{name}: no INT8 network for this model yet (run `cleancut quantize`)")
+            graph = quantized
+        if name == "openvino-cpu-bf16" and "BF16" not in self._core.get_property("CPU", "OPTIMIZATION_CAPABILITIES"):
+            raise BackendUnavailable(f"{name}: this CPU has no bf16 arithmetic")
         self._model = self._core.read_model(os.fspath(graph))
         # Without the explicit f32 hint OpenVINO silently runs bf16 on CPUs that have it, which
-        # moves the mask by several levels.
-        self._config = {"INFERENCE_PRECISION_HINT": "f32", "INFERENCE_NUM_THREADS": threads, "PERFORMANCE_HINT": "LATENCY"}
+        # moves the mask by several levels; bf16 only where asked for by name.
+        precision = "bf16" if name == "openvino-cpu-bf16" else "f32"
+        self._config = {"INFERENCE_PRECISION_HINT": precision, "INFERENCE_NUM_THREADS": threads, "PERFORMANCE_HINT": "LATENCY"}
         self.name = name
         self.input_name = self._model.inputs[0].get_any_name()
         self.input_shape = [d.get_length() if d.is_static else None for d in self._model.inputs[0].get_partial_shape()]
@@ -117,7 +133,7 @@ def load(name: str, graph: Path, threads: int):
     if name not in NAMES:
         raise BackendUnavailable(f"unknown backend {name!r}; choose from {', '.join(NAMES)} or 'auto'")
     try:
-        return (OpenVinoBackend if name == "openvino-cpu" else OrtBackend)(name, graph, threads)
+        return (OpenVinoBackend if name.startswith("openvino-") else OrtBackend)(name, graph, threads)
     except BackendUnavailable:
         raise
     except Exception as e:  # the runtimes raise their own types for graphs they cannot compile
@@ -154,29 +170,40 @@ class Timing:
     note: str = ""
 
 
-def measure(graph: Path, threads: int, input_size: tuple[int, int]) -> list[Timing]:
-    """Run every backend a few times on the model; unavailable ones are listed with the reason."""
+def median_ms(backend, batch: np.ndarray) -> float:
+    backend.infer(batch)  # warm-up: first runs allocate and compile kernels
+    times = []
+    for _ in range(TIMED_RUNS):
+        start = time.perf_counter()
+        backend.infer(batch)
+        times.append((time.perf_counter() - start) * 1e3)
+    return statistics.median(times)
+
+
+def measure(graph: Path, threads: int, input_size: tuple[int, int], names: list[str] | None = None) -> list[Timing]:
+    """Run each backend (default: the fp32 ones) a few times; unavailable ones are listed with the reason."""
     batch = np.random.default_rng(0).standard_normal((1, 3, *input_size)).astype(np.float32)
     table = []
-    for name in NAMES:
+    for name in names or [n for n in NAMES if n not in REDUCED]:
         try:
-            backend = load(name, graph, threads)
-            backend.infer(batch)  # warm-up: first runs allocate and compile kernels
-            times = []
-            for _ in range(TIMED_RUNS):
-                start = time.perf_counter()
-                backend.infer(batch)
-                times.append((time.perf_counter() - start) * 1e3)
-            table.append(Timing(name, statistics.median(times)))
+            table.append(Timing(name, median_ms(load(name, graph, threads), batch)))
         except BackendUnavailable as e:
             log.info("backend skipped: %s", e)
             table.append(Timing(name, None, str(e)))
     return table
 
 
-def choose(graph: Path, model_md5: str, threads: int, input_size: tuple[int, int], cache_file: Path) -> str:
-    """The fastest backend for this machine, model and thread count; measured once, then cached."""
-    key = json.dumps({"cpu": cpu_model(), "versions": _versions(), "model": model_md5, "threads": threads}, sort_keys=True)
+def machine_key(model_md5: str, **extra) -> str:
+    """What a measurement holds for: this CPU, these runtime versions, this model."""
+    return json.dumps({"cpu": cpu_model(), "versions": _versions(), "model": model_md5, **extra}, sort_keys=True)
+
+
+def choose(graph: Path, model_md5: str, threads: int, input_size: tuple[int, int], cache_file: Path,
+           qualified: list[str] = ()) -> str:
+    """The fastest backend for this machine, model and thread count; measured once, then cached.
+    ``qualified``: reduced-precision variants whose masks `cleancut quantize` found close enough
+    to fp32, which compete too."""
+    key = machine_key(model_md5, threads=threads, qualified=sorted(qualified))
     decisions: dict = {}
     if cache_file.is_file():
         try:
@@ -189,7 +216,7 @@ def choose(graph: Path, model_md5: str, threads: int, input_size: tuple[int, int
     entry = decisions.get(key)
     if isinstance(entry, dict) and entry.get("choice") in NAMES:
         return entry["choice"]
-    table = measure(graph, threads, input_size)
+    table = measure(graph, threads, input_size, [n for n in NAMES if n not in REDUCED or n in qualified])
     timed = [t for t in table if t.median_ms is not None]
     if not timed:
         raise BackendUnavailable("no backend can run this model: " + "; ".join(t.note for t in table))

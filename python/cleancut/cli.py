@@ -25,6 +25,8 @@ def cut_options(command):
     """The options every cutting command shares."""
     for option in reversed([
         click.option("-m", "--model", default=models.DEFAULT_MODEL, show_default=True, help="model name or path to an .onnx file"),
+        click.option("--precision", type=click.Choice(["fp32", "fast"]), default="fp32", show_default=True,
+                     help="fast: the fastest reduced-precision backend `cleancut quantize` measured (its error is printed)"),
         click.option("-om", "--only-mask", is_flag=True, help="write the alpha mask only"),
         click.option("-ppm", "--post-process-mask", is_flag=True, help="rembg's binary mask post-processing"),
         click.option("-bgc", "--bgcolor", type=(int, int, int, int), default=None, metavar="R G B A", help="background colour"),
@@ -51,13 +53,13 @@ def remove_keywords(only_mask, post_process_mask, bgcolor, max_side, erode, dila
             "erode_radius": erode, "dilate_radius": dilate, "edge_blur": edge_blur, **rest}
 
 
-def make_cutter(model, **options):
+def make_cutter(model, precision, **options):
     """bytes or an RGB array -> PNG bytes with the given options (the session is loaded once)."""
     from .api import remove
-    from .session import default_session, new_session
+    from .session import session_for
 
     try:
-        session = default_session() if model == models.DEFAULT_MODEL else new_session(model)
+        session = session_for(model, precision)
     except CleancutError as e:
         raise Fail(str(e)) from None
     keywords = remove_keywords(**options)
@@ -165,7 +167,7 @@ def cut_folder(in_dir, out_dir, watch, workers, poll, engine, address, batch_siz
         raise SystemExit(1)
 
 
-def _cut_folder_with_ray(in_dir, out_dir, address, batch_size, workers, model, **options):
+def _cut_folder_with_ray(in_dir, out_dir, address, batch_size, workers, model, precision, **options):
     import ray
 
     from .ray import cut_files
@@ -174,7 +176,7 @@ def _cut_folder_with_ray(in_dir, out_dir, address, batch_size, workers, model, *
     if address:
         ray.init(address=address)
     options = remove_keywords(**options)
-    failures = cut_files([source for source, _ in pending], in_dir, out_dir, model=model, batch_size=batch_size,
+    failures = cut_files([source for source, _ in pending], in_dir, out_dir, model=model, precision=precision, batch_size=batch_size,
                          concurrency=workers, **options)
     click.echo(f"{len(pending) - len(failures)} cut, {len(failures)} failed", err=True)
     for path, message in failures.items():
@@ -224,15 +226,16 @@ def cut_frames(width, height, pattern, **options):
 @click.option("--api-key", envvar="CLEANCUT_API_KEY", help="require this X-API-Key header")
 @click.option("--allow-url", is_flag=True, help="allow GET /api/remove?url=... (the server fetches URLs)")
 @click.option("-m", "--model", default=models.DEFAULT_MODEL, show_default=True)
-def serve(host, port, max_batch, max_wait_ms, max_queue, cache_mb, max_upload_mb, max_pixels, api_key, allow_url, model):
+@click.option("--precision", type=click.Choice(["fp32", "fast"]), default="fp32", show_default=True, help="see `cleancut i --help`")
+def serve(host, port, max_batch, max_wait_ms, max_queue, cache_mb, max_upload_mb, max_pixels, api_key, allow_url, model, precision):
     """Run the HTTP API and the WebUI."""
     import uvicorn
 
     from .server import ServerConfig, create_app
-    from .session import default_session, new_session
+    from .session import session_for
 
     try:
-        session = default_session() if model == models.DEFAULT_MODEL else new_session(model)
+        session = session_for(model, precision)
     except CleancutError as e:
         raise Fail(str(e)) from None
     config = ServerConfig(max_upload_mb << 20, max_pixels, max_batch, max_wait_ms, max_queue, cache_mb << 20, api_key, allow_url)
@@ -275,16 +278,61 @@ def backends_command(threads) -> None:
         click.echo(f"{timing.backend:22s} {shown}  {timing.note}")
 
 
+@cli.command("quantize")
+@click.option("--images", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="photos: every other one calibrates INT8, the rest measure the error (default: scikit-image's samples)")
+@click.option("-m", "--model", default=models.DEFAULT_MODEL, show_default=True)
+@click.option("--threads", type=click.IntRange(1), default=None, help="threads per inference (default: all cores)")
+def quantize_command(images, model, threads) -> None:
+    """Make the INT8 network and measure every reduced-precision backend against fp32 here."""
+    from . import precision
+    from .backends import BackendUnavailable
+    from .decode import decode
+    from .session import _cpu_threads
+
+    if images:
+        try:
+            photos = [decode(path.read_bytes(), max_side=1024) for path in image_files(images)]
+        except (OSError, CleancutError) as e:
+            raise Fail(f"cannot read the photos in {images}: {e}") from None
+        calibration, held_out = photos[::2], photos[1::2]
+    else:
+        calibration, held_out = precision.sample_photos()
+    if len(held_out) < 2:
+        raise Fail("need at least 4 photos: pass --images DIR (or install scikit-image for its sample photos)")
+    threads = threads or _cpu_threads()
+    try:
+        graph = models.with_dynamic_batch(models.resolve(model)[1])
+        try:
+            precision.quantize_int8(graph, calibration, (320, 320))
+        except BackendUnavailable as e:
+            click.echo(f"INT8 skipped: {e}", err=True)
+        verdicts = precision.evaluate(graph, threads, held_out, (320, 320))
+    except (CleancutError, BackendUnavailable) as e:
+        raise Fail(str(e)) from None
+    precision.save(graph, threads, verdicts)
+    click.echo(f"fp32 (openvino-cpu): {verdicts[0].fp32_ms:.1f} ms; mask error on {len(held_out)} held-out photos, "
+               f"bound {precision.MAX_MAE:g}/255 on each for auto-selection")
+    for v in verdicts:
+        if v.median_ms is None:
+            click.echo(f"{v.backend:20s} unavailable: {v.note}")
+        else:
+            verdict = ("qualifies for auto-selection" if v.qualifies else "precision='fast' only"
+                       if v.mae_mean <= precision.FAST_MAX_MEAN_MAE else "unusable")
+            click.echo(f"{v.backend:20s} {v.median_ms:7.1f} ms  {v.speedup:4.2f}x  MAE mean {v.mae_mean:5.2f}  worst {v.mae_max:5.2f}  {verdict}")
+
+
 @cli.command("bench")
 @click.option("--sizes", default="512,1024,2048", show_default=True, help="square image sides, comma-separated")
 @click.option("--rounds", type=click.IntRange(1, 100), default=5, show_default=True, help="timed runs per size (median)")
 @click.option("--no-rembg", is_flag=True, help="time cleancut only")
 @click.option("-m", "--model", default=models.DEFAULT_MODEL, show_default=True)
-def bench_command(sizes, rounds, no_rembg, model) -> None:
+@click.option("--precision", type=click.Choice(["fp32", "fast"]), default="fp32", show_default=True, help="see `cleancut i --help`")
+def bench_command(sizes, rounds, no_rembg, model, precision) -> None:
     """Time bytes->PNG cuts here, beside rembg when it is installed (same inputs, same process)."""
     from . import bench
     from .backends import cpu_model
-    from .session import default_session, new_session
+    from .session import session_for
 
     try:
         sides = [int(side) for side in sizes.split(",")]
@@ -293,7 +341,7 @@ def bench_command(sizes, rounds, no_rembg, model) -> None:
     if not all(1 <= side <= 8192 for side in sides):
         raise Fail("--sizes must be in 1..8192")
     try:
-        session = default_session() if model == models.DEFAULT_MODEL else new_session(model)
+        session = session_for(model, precision)
         timings = bench.run(sides, rounds, session, model, with_rembg=not no_rembg)
     except CleancutError as e:
         raise Fail(str(e)) from None

@@ -23,10 +23,10 @@ from .files import write_atomically
 class Cutter:
     """The callable class for ``Dataset.map_batches``: loads the model once per actor."""
 
-    def __init__(self, root: str, out_dir: str, model: str = "u2netp", options: dict | None = None) -> None:
-        from .session import default_session, new_session
+    def __init__(self, root: str, out_dir: str, model: str = "u2netp", options: dict | None = None, precision: str = "fp32") -> None:
+        from .session import session_for
 
-        self.session = default_session() if model == "u2netp" else new_session(model)
+        self.session = session_for(model, precision)
         self.root, self.out_dir, self.options = Path(root), Path(out_dir), options or {}
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -49,6 +49,7 @@ def cut_files(
     out_dir: Path,
     *,
     model: str = "u2netp",
+    precision: str = "fp32",
     batch_size: int = 8,
     concurrency: int | None = None,
     **options: Any,
@@ -66,7 +67,7 @@ def cut_files(
     actors = concurrency or max(1, int(ray.available_resources().get("CPU", 2)) - 1)
     results = dataset.map_batches(
         Cutter,
-        fn_constructor_kwargs={"root": str(root), "out_dir": str(out_dir), "model": model, "options": options},
+        fn_constructor_kwargs={"root": str(root), "out_dir": str(out_dir), "model": model, "options": options, "precision": precision},
         batch_size=batch_size,
         concurrency=actors,
         batch_format="numpy",

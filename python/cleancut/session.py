@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Sequence
@@ -10,8 +11,11 @@ from pathlib import Path
 import numpy as np
 
 from . import backends, models
+from . import precision as reduced
 from .errors import ModelError
 from .prepare import IMAGENET_MEAN, IMAGENET_STD, prepare
+
+log = logging.getLogger(__name__)
 
 
 def _cpu_threads() -> int:
@@ -25,7 +29,10 @@ class Session:
     """One loaded model. ``predict`` maps images to saliency maps; thread-safe, GIL-free while running.
 
     ``backend``: "auto" (the fastest here, measured once and cached), or a name from
-    ``cleancut.backends.NAMES``; ``CLEANCUT_BACKEND`` sets the default.
+    ``cleancut.backends.NAMES``; ``CLEANCUT_BACKEND`` sets the default. Auto-selection includes
+    reduced-precision variants only where `cleancut quantize` measured their masks within
+    2/255 of fp32. ``precision="fast"`` opts into the fastest variant it measured, whatever its
+    error, and logs that error.
     """
 
     def __init__(
@@ -35,6 +42,7 @@ class Session:
         *,
         backend: str | None = None,
         threads: int | None = None,
+        precision: str = "fp32",
         mean: tuple[float, float, float] = IMAGENET_MEAN,
         std: tuple[float, float, float] = IMAGENET_STD,
     ) -> None:
@@ -46,10 +54,15 @@ class Session:
             graph = models.with_dynamic_batch(Path(model_path))
         except Exception as e:  # onnx raises its own exception types for unreadable files
             raise ModelError(f"cannot load model {self.model_path!r}: {e}") from e
+        if precision not in ("fp32", "fast"):
+            raise ModelError(f"precision must be 'fp32' or 'fast', got {precision!r}")
         wanted = backend or os.environ.get("CLEANCUT_BACKEND") or backends.AUTO
+        if precision == "fast" and not backend:
+            wanted = self._fastest_measured(graph, threads)
         try:
             if wanted == backends.AUTO:  # the prepared graph's name carries the model's md5
-                wanted = backends.choose(graph, graph.stem, threads, (320, 320), models.cache_dir() / "backends.json")
+                qualified = reduced.qualified(graph, threads)
+                wanted = backends.choose(graph, graph.stem, threads, (320, 320), models.cache_dir() / "backends.json", qualified)
             self._backend = backends.load(wanted, graph, threads)
         except backends.BackendUnavailable as e:
             if backend or os.environ.get("CLEANCUT_BACKEND"):
@@ -60,6 +73,17 @@ class Session:
             raise ModelError(f"model {self.name!r} takes input of shape {shape}, not (N, 3, H, W)")
         self.input_size = tuple(d if isinstance(d, int) else 320 for d in shape[2:])
         self._fixed_batch = shape[0] if isinstance(shape[0], int) else None
+
+    @staticmethod
+    def _fastest_measured(graph: Path, threads: int) -> str:
+        verdict = reduced.fastest(graph, threads)
+        if verdict is None:
+            raise ModelError("precision='fast': no measured reduced-precision backend with usable masks here (mean error "
+                             f"<= {reduced.FAST_MAX_MEAN_MAE:g}/255); `cleancut quantize` measures them on this machine")
+        log.warning("precision='fast': %s, %.2fx fp32 speed, mask error vs fp32 %.2f/255 mean, %.2f/255 worst on %d "
+                    "held-out photos%s", verdict.backend, verdict.speedup, verdict.mae_mean, verdict.mae_max, verdict.photos,
+                    "" if verdict.qualifies else f" (over the {reduced.MAX_MAE:g}/255 bound auto-selection keeps)")
+        return verdict.backend
 
     @property
     def backend(self) -> str:
@@ -93,10 +117,11 @@ def new_session(
     md5: str | None = None,
     backend: str | None = None,
     threads: int | None = None,
+    precision: str = "fp32",
 ) -> Session:
     """A session for a model name (``"u2netp"``), a path to an ``.onnx`` file, or a name + url + md5."""
     name, path = models.resolve(model_name, url=url, md5=md5)
-    return Session(path, name, backend=backend, threads=threads)
+    return Session(path, name, backend=backend, threads=threads, precision=precision)
 
 
 def default_session() -> Session:
@@ -105,3 +130,10 @@ def default_session() -> Session:
         if models.DEFAULT_MODEL not in _default_sessions:
             _default_sessions[models.DEFAULT_MODEL] = new_session(models.DEFAULT_MODEL)
         return _default_sessions[models.DEFAULT_MODEL]
+
+
+def session_for(model: str | os.PathLike = models.DEFAULT_MODEL, precision: str = "fp32") -> Session:
+    """The shared default session, or a new one for another model or precision."""
+    if model == models.DEFAULT_MODEL and precision == "fp32":
+        return default_session()
+    return new_session(model, precision=precision)

@@ -1,0 +1,155 @@
+"""Reduced precision: `cleancut quantize` makes the INT8 network (NNCF) and measures every
+reduced-precision backend against fp32 on held-out photos — speed, and the mask's error at full
+size. Auto-selection considers only variants within MAX_MAE on every held-out photo;
+``precision="fast"`` takes the fastest measured one and says what error it costs.
+
+The verdicts are kept per machine (CPU, runtime versions) and model in the cache folder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import shutil
+import statistics
+import sys
+import tempfile
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import backends, models, refine
+from .files import write_atomically
+from .prepare import prepare
+
+log = logging.getLogger(__name__)
+
+MAX_MAE = 2.0  # mask error bound, in 0..255 levels, that a variant must keep on every held-out photo
+# precision="fast" accepts visible error, not broken masks: a mean error at most this (0..255 levels).
+FAST_MAX_MEAN_MAE = 8.0
+
+
+@dataclass
+class Verdict:
+    backend: str
+    median_ms: float | None
+    fp32_ms: float
+    mae_mean: float | None = None
+    mae_max: float | None = None
+    photos: int = 0
+    note: str = ""
+
+    @property
+    def qualifies(self) -> bool:
+        return self.mae_max is not None and self.mae_max <= MAX_MAE
+
+    @property
+    def speedup(self) -> float | None:
+        return None if self.median_ms is None else self.fp32_ms / self.median_ms
+
+
+def int8_model_path(graph: Path) -> Path:
+    """Where the INT8 network made from a prepared graph lives (OpenVINO IR, next to the graph)."""
+    return graph.with_name(f"{graph.stem}-int8.xml")
+
+
+def _verdicts_file() -> Path:
+    return models.cache_dir() / "precision.json"
+
+
+def _network_input(pixels: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    return prepare(pixels, np.empty((1, 3, *size), np.float32))
+
+
+def quantize_int8(graph: Path, calibration: Sequence[np.ndarray], size: tuple[int, int]) -> Path:
+    """Post-training INT8 quantisation with NNCF (mixed preset: symmetric weights, asymmetric
+    activations), calibrated on ``calibration``; written atomically next to the graph."""
+    try:
+        import nncf
+        import openvino as ov
+    except ImportError:
+        raise backends.BackendUnavailable("INT8 needs the quantize extra: pip install 'cleancut[quantize]'") from None
+    model = ov.Core().read_model(str(graph))
+    model.reshape({model.inputs[0]: [1, 3, *size]})
+    dataset = nncf.Dataset(list(calibration), lambda pixels: _network_input(pixels, size))
+    with contextlib.redirect_stdout(sys.stderr):  # NNCF's progress bars are not our output
+        quantized = nncf.quantize(model, dataset, subset_size=len(calibration), preset=nncf.QuantizationPreset.MIXED)
+    target = int8_model_path(graph)
+    with tempfile.TemporaryDirectory(dir=target.parent) as scratch:
+        staged = Path(scratch) / target.name
+        ov.save_model(quantized, str(staged))
+        shutil.move(staged.with_suffix(".bin"), target.with_suffix(".bin"))  # weights first: the .xml marks it complete
+        shutil.move(staged, target)
+    return target
+
+
+def evaluate(graph: Path, threads: int, held_out: Sequence[np.ndarray], size: tuple[int, int]) -> list[Verdict]:
+    """Speed and full-size mask error of each reduced-precision backend vs fp32 OpenVINO."""
+    batch = np.random.default_rng(0).standard_normal((1, 3, *size)).astype(np.float32)
+
+    def masks(backend) -> list[np.ndarray]:
+        return [refine.upsample_mask(backend.infer(_network_input(p, size))[0], *p.shape[:2]).astype(np.int16) for p in held_out]
+
+    reference = backends.load("openvino-cpu", graph, threads)
+    fp32_ms, fp32_masks = backends.median_ms(reference, batch), masks(reference)
+    verdicts = []
+    for name in backends.REDUCED:
+        try:
+            backend = backends.load(name, graph, threads)
+        except backends.BackendUnavailable as e:
+            verdicts.append(Verdict(name, None, fp32_ms, note=str(e)))
+            continue
+        errors = [float(np.abs(mask - ref).mean()) for mask, ref in zip(masks(backend), fp32_masks)]
+        verdicts.append(Verdict(name, backends.median_ms(backend, batch), fp32_ms, statistics.mean(errors), max(errors), len(errors)))
+    return verdicts
+
+
+def _key(graph: Path, threads: int) -> str:
+    return backends.machine_key(graph.stem, threads=threads)
+
+
+def save(graph: Path, threads: int, verdicts: Sequence[Verdict]) -> None:
+    path = _verdicts_file()
+    try:
+        stored = json.loads(path.read_text()) if path.is_file() else {}
+    except (ValueError, OSError):
+        stored = {}
+    stored[_key(graph, threads)] = [asdict(v) for v in verdicts]
+    write_atomically(path, json.dumps(stored, indent=1).encode())
+
+
+def load_verdicts(graph: Path, threads: int) -> list[Verdict]:
+    """What `cleancut quantize` measured for this model here ([] if nothing, or the file is unreadable)."""
+    try:
+        stored = json.loads(_verdicts_file().read_text())
+        return [Verdict(**v) for v in stored.get(_key(graph, threads), [])]
+    except (OSError, ValueError, TypeError, AttributeError):
+        return []
+
+
+def qualified(graph: Path, threads: int) -> list[str]:
+    return [v.backend for v in load_verdicts(graph, threads) if v.qualifies]
+
+
+def fastest(graph: Path, threads: int) -> Verdict | None:
+    """The fastest measured variant whose masks are still usable (mean error <= FAST_MAX_MEAN_MAE)."""
+    usable = [v for v in load_verdicts(graph, threads) if v.median_ms is not None and v.mae_mean <= FAST_MAX_MEAN_MAE]
+    return min(usable, key=lambda v: v.median_ms) if usable else None
+
+
+def sample_photos() -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """(calibration, held-out) real photos from scikit-image's sample data, when it is installed."""
+    try:
+        from skimage import data
+    except ImportError:
+        return [], []
+    names = ["astronaut", "chelsea", "rocket", "coffee", "hubble_deep_field", "retina", "camera",
+             "immunohistochemistry", "clock", "coins", "cell", "moon"]
+    photos = []
+    for name in names:
+        pixels = np.asarray(getattr(data, name)())
+        photos.append(np.ascontiguousarray(np.stack([pixels] * 3, axis=-1) if pixels.ndim == 2 else pixels[..., :3]))
+    return photos[::2], photos[1::2]
