@@ -20,8 +20,8 @@ def images_per_second(session, batch_size, images=32):
 
 
 def throughput(session) -> str:
-    single = images_per_second(session, 1)
-    batched = {size: images_per_second(session, size, images=64) for size in (8, 32)}
+    single = images_per_second(session, 1, images=128)
+    batched = {size: images_per_second(session, size, images=128) for size in (4, 8, 16, 32)}
     return f"{single:.1f} img/s at batch 1, " + ", ".join(
         f"{rate:.1f} at batch {size} ({rate / single:.2f}x)" for size, rate in batched.items()) + " (target >= 3x)"
 
@@ -89,6 +89,18 @@ def main() -> int:
         if mae > 1.0:
             failures.append(f"{name} mask differs from the CPU's by {mae:.2f}/255")
         print(f"{name}: " + throughput(session))
+    if "onnxruntime-cuda" in gpu:
+        # The CUDA provider's layout and math options, on the same graph.
+        import onnxruntime as ort
+
+        for options in ({"prefer_nhwc": "1"}, {"use_tf32": "0"}, {"cudnn_conv_algo_search": "HEURISTIC"}):
+            try:
+                variant = ort.InferenceSession(str(graph), providers=[("CUDAExecutionProvider", options)])
+            except Exception as e:  # an option this build does not know
+                print(f"cuda {options}: {e}")
+                continue
+            mask = refine.upsample_mask(_predict_raw(variant, photo), 512, 512).astype(np.int16)
+            print(f"cuda {options}: MAE vs CPU {np.abs(mask - reference).mean():.3f}/255, " + throughput(_RawSession(variant)))
 
     for provider, fp16 in _fp16_sessions(graph):
         mask = refine.upsample_mask(_predict_raw(fp16, photo), 512, 512).astype(np.int16)
