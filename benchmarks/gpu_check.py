@@ -66,7 +66,7 @@ def main() -> int:
 
     failures = []
     model = models.default_model_path()
-    graph = models.with_dynamic_batch(model)
+    graph = models.prepared_graph(model)
     table = backends.measure(graph, _cpu_threads(), (320, 320))
     for timing in table:
         print(f"{timing.backend:22s} {timing.median_ms if timing.median_ms is not None else 'unavailable'} {timing.note}")

@@ -105,7 +105,7 @@ def full_u2net():
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(".partial")
         export(partial).replace(path)
-    return models.with_dynamic_batch(path)
+    return models.prepared_graph(path)
 
 
 @pytest.mark.parametrize("who", ["openvino-cpu", "onnxruntime-cpu"])

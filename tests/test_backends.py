@@ -15,7 +15,7 @@ PHOTOS = photos()
 
 @pytest.fixture(scope="module")
 def graph(model_path):
-    return models.with_dynamic_batch(model_path)
+    return models.prepared_graph(model_path)
 
 
 def available(graph):

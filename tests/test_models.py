@@ -161,3 +161,40 @@ def test_unknown_name_and_corrupt_onnx(home, tmp_path):
     broken.write_bytes(b"\x00" * 100)
     with pytest.raises(ModelError, match="cannot load model"):
         new_session(broken)
+
+
+def test_prepared_graph_runs_the_same_network_with_constant_upsampling(home, real_model, tmp_path):
+    import numpy as np
+    import onnx
+    import onnxruntime as ort
+
+    source = tmp_path / "u2netp.onnx"
+    source.write_bytes(real_model)
+    prepared = models.prepared_graph(source)
+    graph = onnx.load(str(prepared)).graph
+    assert not [n for n in graph.node if n.op_type in ("Shape", "Gather")], "the run-time shape arithmetic is gone"
+    assert all(len(n.input) == 3 for n in graph.node if n.op_type == "Resize")  # X, roi, constant scales
+    assert graph.input[0].type.tensor_type.shape.dim[0].dim_param == "batch"
+    original, rewritten = (ort.InferenceSession(str(p), providers=["CPUExecutionProvider"]) for p in (source, prepared))
+    x = np.random.default_rng(0).standard_normal((1, 3, 320, 320)).astype(np.float32)
+    expected = original.run(None, {original.get_inputs()[0].name: x})
+    assert all(np.array_equal(a, b) for a, b in zip(expected, rewritten.run(None, {rewritten.get_inputs()[0].name: x})))
+    batch = rewritten.run(None, {rewritten.get_inputs()[0].name: np.concatenate([x, x, x])})[0]
+    assert batch.shape[0] == 3 and np.array_equal(batch[2], expected[0][0])
+    assert models.prepared_graph(source) == prepared  # cached by md5
+
+
+def test_prepared_graph_leaves_dynamic_sizes_alone(home, tmp_path):
+    import onnx
+    from onnx import TensorProto, helper
+
+    # A model whose input size is not fixed: its Resize keeps computing sizes at run time.
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, "h", "w"])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    nodes = [helper.make_node("Shape", ["x"], ["shape"]), helper.make_node("Constant", [], ["roi"], value=helper.make_tensor("r", TensorProto.FLOAT, [0], [])),
+             helper.make_node("Constant", [], ["scales"], value=helper.make_tensor("s", TensorProto.FLOAT, [0], [])),
+             helper.make_node("Resize", ["x", "roi", "scales", "shape"], ["y"], mode="nearest")]
+    path = tmp_path / "dynamic.onnx"
+    onnx.save(helper.make_model(helper.make_graph(nodes, "g", [x], [y]), opset_imports=[helper.make_opsetid("", 11)]), str(path))
+    graph = onnx.load(str(models.prepared_graph(path))).graph
+    assert [n.op_type for n in graph.node] == ["Shape", "Constant", "Constant", "Resize"]

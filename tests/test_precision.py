@@ -25,7 +25,7 @@ def cache(tmp_path, monkeypatch, model_path):
 
 @pytest.fixture
 def graph(cache, model_path):
-    return models.with_dynamic_batch(cache / model_path.name)
+    return models.prepared_graph(cache / model_path.name)
 
 
 def bf16_runs(graph) -> bool:
@@ -55,7 +55,7 @@ def test_quantize_measures_each_reduced_backend_against_fp32(cache):
         assert line.startswith(v["backend"])
         if v["median_ms"] is not None:
             assert ("qualifies" in line) == (v["mae_max"] <= precision.MAX_MAE)
-    assert precision.int8_model_path(models.with_dynamic_batch(cache / "u2netp.onnx")).is_file()
+    assert precision.int8_model_path(models.prepared_graph(cache / "u2netp.onnx")).is_file()
 
 
 def test_auto_selection_considers_only_variants_within_the_bound(cache, graph):

@@ -269,7 +269,7 @@ def backends_command(threads) -> None:
     from .session import _cpu_threads
 
     try:
-        graph = models.with_dynamic_batch(models.default_model_path())
+        graph = models.prepared_graph(models.default_model_path())
     except CleancutError as e:
         raise Fail(str(e)) from None
     table = backends.measure(graph, threads or _cpu_threads(), (320, 320))
@@ -302,7 +302,7 @@ def quantize_command(images, model, threads) -> None:
         raise Fail("need at least 4 photos: pass --images DIR (or install scikit-image for its sample photos)")
     threads = threads or _cpu_threads()
     try:
-        graph = models.with_dynamic_batch(models.resolve(model)[1])
+        graph = models.prepared_graph(models.resolve(model)[1])
         try:
             precision.quantize_int8(graph, calibration, (320, 320))
         except BackendUnavailable as e:

@@ -20,6 +20,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from .errors import ModelError
 from .files import write_atomically
 
@@ -193,18 +195,69 @@ def resolve(model: str | os.PathLike, *, url: str | None = None, md5: str | None
     )
 
 
-def with_dynamic_batch(path: Path) -> Path:
-    """The model with a symbolic batch dimension (so one inference runs many images), cached by
-    the model's md5. U²-Net exports fix the batch at 1 although nothing in the graph needs it."""
-    target = cache_dir() / "prepared" / f"{md5_of(path)}-dynamic-batch.onnx"
+def prepared_graph(path: Path) -> Path:
+    """The model as cleancut runs it, made once and cached by the model's md5: a symbolic batch
+    dimension (U²-Net exports fix it at 1 although nothing needs it), and upsampling by constant
+    scales instead of sizes computed from tensor shapes at run time (see _constant_resize_scales)."""
+    target = cache_dir() / "prepared" / f"{md5_of(path)}-prepared.onnx"
     if target.is_file():
         return target
     import onnx
 
     model = onnx.load(os.fspath(path))
+    _constant_resize_scales(model)
     for tensor in [*model.graph.input, *model.graph.output]:
         dims = tensor.type.tensor_type.shape.dim
         if dims and dims[0].HasField("dim_value"):
             dims[0].dim_param = "batch"
     write_atomically(target, model.SerializeToString())
     return target
+
+
+def _constant_resize_scales(model) -> None:
+    """U²-Net exports size every Resize from Shape -> Gather -> Concat chains evaluated at run time:
+    ~100 small shape ops that GPUs hand back to the CPU (ONNX Runtime inserts a host copy for each)
+    and that tie the sizes to batch 1. With a static input size every Resize's factor is a known
+    constant: feed it as `scales` and drop the shape arithmetic. Changes nothing where the input
+    size is not fixed or a factor would not reproduce the exact output size."""
+    import onnx
+    import onnxruntime as ort
+    from onnx import helper, numpy_helper
+
+    graph = model.graph
+    dims = graph.input[0].type.tensor_type.shape.dim
+    if len(dims) != 4 or not all(d.HasField("dim_value") for d in dims):
+        return
+    resizes = [n for n in graph.node if n.op_type == "Resize" and len(n.input) == 4 and n.input[3]]
+    if not resizes:
+        return
+    # One run at the fixed size tells every Resize's input and output shape.
+    probe = onnx.ModelProto()
+    probe.CopyFrom(model)
+    del probe.graph.output[:]
+    watched = sorted({name for n in resizes for name in (n.input[0], n.output[0])})
+    probe.graph.output.extend(helper.make_empty_tensor_value_info(name) for name in watched)
+    session = ort.InferenceSession(probe.SerializeToString(), providers=["CPUExecutionProvider"])
+    feed = np.zeros([d.dim_value for d in dims], np.float32)
+    shapes = dict(zip(watched, (value.shape for value in session.run(watched, {graph.input[0].name: feed}))))
+    for node in resizes:
+        source, result = shapes[node.input[0]], shapes[node.output[0]]
+        scales = np.array([r / s for s, r in zip(source, result)], np.float32)
+        if any(np.floor(np.float32(s) * f) != r for s, f, r in zip(source, scales, result)):
+            continue
+        name = f"{node.name or node.output[0]}_scales"
+        graph.initializer.append(numpy_helper.from_array(scales, name))
+        del node.input[2:]
+        node.input.append(name)
+    # Drop what no longer feeds an output (the shape arithmetic).
+    needed = {o.name for o in graph.output}
+    kept = []
+    for node in reversed(graph.node):
+        if any(o in needed for o in node.output):
+            kept.append(node)
+            needed.update(i for i in node.input if i)
+    del graph.node[:]
+    graph.node.extend(reversed(kept))
+    unused = [t for t in graph.initializer if t.name not in needed]
+    for tensor in unused:
+        graph.initializer.remove(tensor)

@@ -51,7 +51,7 @@ class Session:
         self.mean, self.std = mean, std
         threads = threads or _cpu_threads()
         try:
-            graph = models.with_dynamic_batch(Path(model_path))
+            graph = models.prepared_graph(Path(model_path))
         except Exception as e:  # onnx raises its own exception types for unreadable files
             raise ModelError(f"cannot load model {self.model_path!r}: {e}") from e
         if precision not in ("fp32", "fast"):
