@@ -6,7 +6,6 @@ import time
 import numpy as np
 
 from cleancut import backends, models, refine
-from cleancut.prepare import prepare
 from cleancut.session import Session, _cpu_threads
 
 
@@ -36,29 +35,18 @@ class _RawSession:
         return self._session.run(None, {self._input: batch})[0]
 
 
-def _predict_raw(session, photo):
-    batch = prepare(photo, np.empty((1, 3, 320, 320), np.float32))
-    return _RawSession(session).infer(batch)[0, 0]
-
-
-def _fp16_sessions(graph):
-    """fp16 through TensorRT (its own fp16 flag) and through CUDA (a graph converted to fp16 with
-    float inputs and outputs), where each loads."""
-    import onnx
+def _tensorrt_fp16(graph):
+    """TensorRT with its own fp16 flag, where TensorRT's libraries load."""
     import onnxruntime as ort
-    from onnxruntime.transformers.float16 import convert_float_to_float16
 
-    providers = ort.get_available_providers()
-    if "TensorrtExecutionProvider" in providers:
-        options = {"trt_fp16_enable": True, "trt_engine_cache_enable": True, "trt_engine_cache_path": str(models.cache_dir())}
-        session = ort.InferenceSession(str(graph), providers=[("TensorrtExecutionProvider", options)])
-        if session.get_providers()[0] == "TensorrtExecutionProvider":  # ORT falls back to the CPU silently
-            yield "tensorrt", session
-        else:
-            print("tensorrt fp16: TensorRT's libraries did not load (onnxruntime fell back to the CPU)")
-    if "CUDAExecutionProvider" in providers:
-        half = convert_float_to_float16(onnx.load(str(graph)), keep_io_types=True)
-        yield "cuda", ort.InferenceSession(half.SerializeToString(), providers=["CUDAExecutionProvider"])
+    if "TensorrtExecutionProvider" not in ort.get_available_providers():
+        return
+    options = {"trt_fp16_enable": True, "trt_engine_cache_enable": True, "trt_engine_cache_path": str(models.cache_dir())}
+    session = ort.InferenceSession(str(graph), providers=[("TensorrtExecutionProvider", options)])
+    if session.get_providers()[0] == "TensorrtExecutionProvider":  # ORT falls back to the CPU silently
+        yield "tensorrt", session
+    else:
+        print("tensorrt fp16: TensorRT's libraries did not load (onnxruntime fell back to the CPU)")
 
 
 def main() -> int:
@@ -89,23 +77,27 @@ def main() -> int:
         if mae > 1.0:
             failures.append(f"{name} mask differs from the CPU's by {mae:.2f}/255")
         print(f"{name}: " + throughput(session))
-    if "onnxruntime-cuda" in gpu:
-        # The CUDA provider's layout and math options, on the same graph.
-        import onnxruntime as ort
 
-        for options in ({"prefer_nhwc": "1"}, {"use_tf32": "0"}, {"cudnn_conv_algo_search": "HEURISTIC"}):
-            try:
-                variant = ort.InferenceSession(str(graph), providers=[("CUDAExecutionProvider", options)])
-            except Exception as e:  # an option this build does not know
-                print(f"cuda {options}: {e}")
-                continue
-            mask = refine.upsample_mask(_predict_raw(variant, photo), 512, 512).astype(np.int16)
-            print(f"cuda {options}: MAE vs CPU {np.abs(mask - reference).mean():.3f}/255, " + throughput(_RawSession(variant)))
+    # Reduced precision the way users get it: measured against fp32 (what `cleancut quantize`
+    # does), then auto-selection picks it only if its masks stay within the bound.
+    from cleancut import precision
 
-    for provider, fp16 in _fp16_sessions(graph):
-        mask = refine.upsample_mask(_predict_raw(fp16, photo), 512, 512).astype(np.int16)
-        print(f"{provider} fp16: mask MAE vs CPU fp32 {np.abs(mask - reference).mean():.3f}/255, "
-              + throughput(_RawSession(fp16)))
+    _, held_out = precision.sample_photos()
+    threads = _cpu_threads()
+    verdicts = precision.evaluate(graph, threads, held_out, (320, 320))
+    precision.save(graph, threads, verdicts)
+    for v in verdicts:
+        if v.median_ms is None:
+            print(f"{v.backend}: unavailable ({v.note})")
+        else:
+            print(f"{v.backend}: {v.median_ms:.1f} ms ({v.speedup:.2f}x its fp32), mask MAE mean {v.mae_mean:.3f}, "
+                  f"worst {v.mae_max:.3f}/255 on {v.photos} photos; qualifies: {v.qualifies}")
+    chosen = Session(model)
+    print("auto-chosen backend after measuring reduced precision:", chosen.backend)
+    if chosen.backend in backends.REDUCED:
+        print(f"{chosen.backend}: " + throughput(chosen))
+    for provider, session in _tensorrt_fp16(graph):
+        print(f"{provider} fp16: " + throughput(_RawSession(session)))
 
     for failure in failures:
         print("FAILED:", failure)

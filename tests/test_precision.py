@@ -45,12 +45,12 @@ def test_quantize_measures_each_reduced_backend_against_fp32(cache):
                             env={**os.environ, "CLEANCUT_HOME": str(cache)})
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("fp32 (openvino-cpu)") and "6 held-out photos" in lines[0]
+    assert lines[0].startswith("each against its fp32 backend, on 6 held-out photos")
     stored = json.loads((cache / "precision.json").read_text())
     (verdicts,) = stored.values()
     assert [v["backend"] for v in verdicts] == backends.REDUCED
     int8 = next(v for v in verdicts if v["backend"] == "openvino-cpu-int8")
-    assert int8["median_ms"] > 0 and int8["photos"] == 6 and 0 <= int8["mae_mean"] <= int8["mae_max"]
+    assert int8["median_ms"] > 0 and int8["fp32_ms"] > 0 and int8["photos"] == 6 and 0 <= int8["mae_mean"] <= int8["mae_max"]
     for v, line in zip(verdicts, lines[1:]):
         assert line.startswith(v["backend"])
         if v["median_ms"] is not None:

@@ -32,11 +32,13 @@ ORT_PROVIDERS = {
     "onnxruntime-cpu": "CPUExecutionProvider",
     "onnxruntime-cuda": "CUDAExecutionProvider",
     "onnxruntime-tensorrt": "TensorrtExecutionProvider",
+    "onnxruntime-cuda-fp16": "CUDAExecutionProvider",
 }
 # Reduced-precision variants: measured against fp32 by `cleancut quantize` (precision.py), and
 # only then candidates for auto-selection, where their masks stayed within the error bound.
-REDUCED = ["openvino-cpu-bf16", "openvino-cpu-int8"]
-NAMES = [*ORT_PROVIDERS, "openvino-cpu", *REDUCED]
+FP32_OF = {"openvino-cpu-bf16": "openvino-cpu", "openvino-cpu-int8": "openvino-cpu", "onnxruntime-cuda-fp16": "onnxruntime-cuda"}
+REDUCED = list(FP32_OF)
+NAMES = [*[n for n in ORT_PROVIDERS if n not in REDUCED], "openvino-cpu", *REDUCED]
 TIMED_RUNS = 5
 
 
@@ -55,6 +57,10 @@ class OrtBackend:
             ort.preload_dlls()
         if provider not in ort.get_available_providers():
             raise BackendUnavailable(f"{name}: this onnxruntime has no {provider} (install onnxruntime-gpu for CUDA/TensorRT)")
+        if name == "onnxruntime-cuda-fp16":
+            from .precision import fp16_model_path
+
+            graph = fp16_model_path(graph)
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1

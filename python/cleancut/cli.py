@@ -285,6 +285,7 @@ def backends_command(threads) -> None:
 @click.option("--threads", type=click.IntRange(1), default=None, help="threads per inference (default: all cores)")
 def quantize_command(images, model, threads) -> None:
     """Make the INT8 network and measure every reduced-precision backend against fp32 here."""
+    from . import backends as backends_module
     from . import precision
     from .backends import BackendUnavailable
     from .decode import decode
@@ -311,15 +312,16 @@ def quantize_command(images, model, threads) -> None:
     except (CleancutError, BackendUnavailable) as e:
         raise Fail(str(e)) from None
     precision.save(graph, threads, verdicts)
-    click.echo(f"fp32 (openvino-cpu): {verdicts[0].fp32_ms:.1f} ms; mask error on {len(held_out)} held-out photos, "
-               f"bound {precision.MAX_MAE:g}/255 on each for auto-selection")
+    click.echo(f"each against its fp32 backend, on {len(held_out)} held-out photos; auto-selection bound: "
+               f"mask error <= {precision.MAX_MAE:g}/255 on each")
     for v in verdicts:
         if v.median_ms is None:
-            click.echo(f"{v.backend:20s} unavailable: {v.note}")
+            click.echo(f"{v.backend:22s} unavailable: {v.note}")
         else:
             verdict = ("qualifies for auto-selection" if v.qualifies else "precision='fast' only"
                        if v.mae_mean <= precision.FAST_MAX_MEAN_MAE else "unusable")
-            click.echo(f"{v.backend:20s} {v.median_ms:7.1f} ms  {v.speedup:4.2f}x  MAE mean {v.mae_mean:5.2f}  worst {v.mae_max:5.2f}  {verdict}")
+            click.echo(f"{v.backend:22s} {v.median_ms:7.1f} ms  {v.speedup:4.2f}x {backends_module.FP32_OF[v.backend]}  "
+                       f"MAE mean {v.mae_mean:5.2f}  worst {v.mae_max:5.2f}  {verdict}")
 
 
 @cli.command("bench")

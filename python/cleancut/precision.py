@@ -1,6 +1,6 @@
 """Reduced precision: `cleancut quantize` makes the INT8 network (NNCF) and measures every
-reduced-precision backend against fp32 on held-out photos — speed, and the mask's error at full
-size. Auto-selection considers only variants within MAX_MAE on every held-out photo;
+reduced-precision backend (OpenVINO bf16 and INT8 on the CPU, fp16 on CUDA) against its fp32
+counterpart on held-out photos — speed, and the mask's error at full size. Auto-selection considers only variants within MAX_MAE on every held-out photo;
 ``precision="fast"`` takes the fastest measured one and says what error it costs.
 
 The verdicts are kept per machine (CPU, runtime versions) and model in the cache folder.
@@ -87,24 +87,40 @@ def quantize_int8(graph: Path, calibration: Sequence[np.ndarray], size: tuple[in
 
 
 def evaluate(graph: Path, threads: int, held_out: Sequence[np.ndarray], size: tuple[int, int]) -> list[Verdict]:
-    """Speed and full-size mask error of each reduced-precision backend vs fp32 OpenVINO."""
+    """Speed and full-size mask error of each reduced-precision backend vs its fp32 counterpart."""
     batch = np.random.default_rng(0).standard_normal((1, 3, *size)).astype(np.float32)
 
     def masks(backend) -> list[np.ndarray]:
         return [refine.upsample_mask(backend.infer(_network_input(p, size))[0], *p.shape[:2]).astype(np.int16) for p in held_out]
 
-    reference = backends.load("openvino-cpu", graph, threads)
-    fp32_ms, fp32_masks = backends.median_ms(reference, batch), masks(reference)
+    fp32: dict[str, tuple[float, list[np.ndarray]]] = {}
     verdicts = []
     for name in backends.REDUCED:
+        reference = backends.FP32_OF[name]
         try:
+            if reference not in fp32:
+                backend = backends.load(reference, graph, threads)
+                fp32[reference] = backends.median_ms(backend, batch), masks(backend)
             backend = backends.load(name, graph, threads)
         except backends.BackendUnavailable as e:
-            verdicts.append(Verdict(name, None, fp32_ms, note=str(e)))
+            verdicts.append(Verdict(name, None, fp32.get(reference, (0.0,))[0], note=str(e)))
             continue
+        fp32_ms, fp32_masks = fp32[reference]
         errors = [float(np.abs(mask - ref).mean()) for mask, ref in zip(masks(backend), fp32_masks)]
         verdicts.append(Verdict(name, backends.median_ms(backend, batch), fp32_ms, statistics.mean(errors), max(errors), len(errors)))
     return verdicts
+
+
+def fp16_model_path(graph: Path) -> Path:
+    """The graph with fp16 weights and arithmetic (float inputs and outputs), made once."""
+    target = graph.with_name(f"{graph.stem}-fp16.onnx")
+    if not target.is_file():
+        import onnx
+        from onnxruntime.transformers.float16 import convert_float_to_float16
+
+        half = convert_float_to_float16(onnx.load(str(graph)), keep_io_types=True)
+        write_atomically(target, half.SerializeToString())
+    return target
 
 
 def _key(graph: Path, threads: int) -> str:
