@@ -188,32 +188,35 @@ struct KernelSet {
     return view;
   }
 
-  py::array estimate_foreground(const py::array& image, const py::array& alpha, int large_radius, int small_radius,
-                                std::optional<py::array> out) const {
+  // image + its alpha -> RGBA foreground, by `estimate(rgb, mask, dst)` with the GIL released.
+  template <class Estimate>
+  static py::array foreground(const py::array& image, const py::array& alpha, std::optional<py::array> out, Estimate estimate) {
     const ImageU8 rgb = image_view(image, "image", {3, 4});
     const ImageU8 mask = matching_mask(alpha, "alpha", rgb);
-    check_radius(large_radius, "large_radius", 1);
-    check_radius(small_radius, "small_radius", 1);
     py::array result = out ? *out : py::array(new_image(rgb.height, rgb.width, 4));
     const MutImageU8 dst = output_view(result, "out", rgb.height, rgb.width, 4);
     if (dst.data == rgb.data) fail("out must not be the input image");
     py::gil_scoped_release release;
-    table->estimate_foreground(rgb, mask, dst, large_radius, small_radius);
+    estimate(rgb, mask, dst);
     return result;
+  }
+
+  py::array estimate_foreground(const py::array& image, const py::array& alpha, int large_radius, int small_radius,
+                                std::optional<py::array> out) const {
+    check_radius(large_radius, "large_radius", 1);
+    check_radius(small_radius, "small_radius", 1);
+    return foreground(image, alpha, out, [&](ImageU8 rgb, ImageU8 mask, MutImageU8 dst) {
+      table->estimate_foreground(rgb, mask, dst, large_radius, small_radius);
+    });
   }
 
   py::array estimate_foreground_ml(const py::array& image, const py::array& alpha, int big_iterations, int small_iterations,
                                    std::optional<py::array> out) const {
-    const ImageU8 rgb = image_view(image, "image", {3, 4});
-    const ImageU8 mask = matching_mask(alpha, "alpha", rgb);
     if (big_iterations < 1 || big_iterations > 100) fail("big_iterations must be in 1..100, got " + std::to_string(big_iterations));
     if (small_iterations < 1 || small_iterations > 100) fail("small_iterations must be in 1..100, got " + std::to_string(small_iterations));
-    py::array result = out ? *out : py::array(new_image(rgb.height, rgb.width, 4));
-    const MutImageU8 dst = output_view(result, "out", rgb.height, rgb.width, 4);
-    if (dst.data == rgb.data) fail("out must not be the input image");
-    py::gil_scoped_release release;
-    table->estimate_foreground_ml(rgb, mask, dst, big_iterations, small_iterations);
-    return result;
+    return foreground(image, alpha, out, [&](ImageU8 rgb, ImageU8 mask, MutImageU8 dst) {
+      table->estimate_foreground_ml(rgb, mask, dst, big_iterations, small_iterations);
+    });
   }
 
   py::array guided_filter(const py::array& guide, const py::array& mask, int radius, float eps, std::optional<py::array> out) const {
