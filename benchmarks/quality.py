@@ -131,7 +131,7 @@ def main() -> None:
             except ValueError as e:  # no sure foreground left, or its solver did not converge
                 failures.append(f"{name} on {bg_name}: {e}")
                 continue
-            alphas = {"degraded mask": mask, "pymatting CF": closed_form, "cleancut": refine.alpha_matting(small_image, mask)}
+            alphas = {"degraded mask": mask, "pymatting CF": closed_form, "cleancut": refine.alpha_matting(small_image, mask).alpha}
             errors = {method: alpha_errors(estimate, small_alpha) for method, estimate in alphas.items()}
             rows_alpha.append((name, bg_name, errors))
             for method, (sad, mse, gradient) in errors.items():

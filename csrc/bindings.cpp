@@ -188,35 +188,48 @@ struct KernelSet {
     return view;
   }
 
-  // image + its alpha -> RGBA foreground, by `estimate(rgb, mask, dst)` with the GIL released.
-  template <class Estimate>
-  static py::array foreground(const py::array& image, const py::array& alpha, std::optional<py::array> out, Estimate estimate) {
+  // The checked views of an image, its alpha and the RGBA output (new unless `out` is given).
+  struct ForegroundViews {
+    ImageU8 rgb, mask;
+    py::array result;
+    MutImageU8 dst;
+  };
+  static ForegroundViews foreground_views(const py::array& image, const py::array& alpha, std::optional<py::array> out) {
     const ImageU8 rgb = image_view(image, "image", {3, 4});
     const ImageU8 mask = matching_mask(alpha, "alpha", rgb);
     py::array result = out ? *out : py::array(new_image(rgb.height, rgb.width, 4));
     const MutImageU8 dst = output_view(result, "out", rgb.height, rgb.width, 4);
     if (dst.data == rgb.data) fail("out must not be the input image");
-    py::gil_scoped_release release;
-    estimate(rgb, mask, dst);
-    return result;
+    return {rgb, mask, result, dst};
   }
 
-  py::array estimate_foreground(const py::array& image, const py::array& alpha, int large_radius, int small_radius,
-                                std::optional<py::array> out) const {
+  py::object estimate_foreground(const py::array& image, const py::array& alpha, int large_radius, int small_radius,
+                                 std::optional<py::array> out, bool with_background) const {
     check_radius(large_radius, "large_radius", 1);
     check_radius(small_radius, "small_radius", 1);
-    return foreground(image, alpha, out, [&](ImageU8 rgb, ImageU8 mask, MutImageU8 dst) {
-      table->estimate_foreground(rgb, mask, dst, large_radius, small_radius);
-    });
+    const ForegroundViews v = foreground_views(image, alpha, out);
+    py::array background;
+    MutImageU8 bg{nullptr, 0, 0, 4, 0};
+    if (with_background) {
+      background = new_image(v.rgb.height, v.rgb.width, 4);
+      bg = output_view(background, "background", v.rgb.height, v.rgb.width, 4);
+    }
+    {
+      py::gil_scoped_release release;
+      table->estimate_foreground(v.rgb, v.mask, v.dst, bg, large_radius, small_radius);
+    }
+    if (with_background) return py::make_tuple(v.result, background);
+    return v.result;
   }
 
   py::array estimate_foreground_ml(const py::array& image, const py::array& alpha, int big_iterations, int small_iterations,
                                    std::optional<py::array> out) const {
     if (big_iterations < 1 || big_iterations > 100) fail("big_iterations must be in 1..100, got " + std::to_string(big_iterations));
     if (small_iterations < 1 || small_iterations > 100) fail("small_iterations must be in 1..100, got " + std::to_string(small_iterations));
-    return foreground(image, alpha, out, [&](ImageU8 rgb, ImageU8 mask, MutImageU8 dst) {
-      table->estimate_foreground_ml(rgb, mask, dst, big_iterations, small_iterations);
-    });
+    const ForegroundViews v = foreground_views(image, alpha, out);
+    py::gil_scoped_release release;
+    table->estimate_foreground_ml(v.rgb, v.mask, v.dst, big_iterations, small_iterations);
+    return v.result;
   }
 
   py::array guided_filter(const py::array& guide, const py::array& mask, int radius, float eps, std::optional<py::array> out) const {
@@ -278,7 +291,9 @@ PYBIND11_MODULE(_native, m) {
            py::arg("out") = py::none(), "Separable Gaussian of a uint8 mask (reflect borders; radius -1: 4*sigma).")
       .def("estimate_foreground", &KernelSet::estimate_foreground, py::arg("image"), py::arg("alpha"),
            py::arg("large_radius") = 90, py::arg("small_radius") = 6, py::arg("out") = py::none(),
-           "Foreground colours where alpha is soft (Blur-Fusion) -> uint8 HxWx4 RGBA carrying the alpha.")
+           py::arg("with_background") = false,
+           "Foreground colours where alpha is soft (Blur-Fusion) -> uint8 HxWx4 RGBA carrying the alpha; "
+           "with_background=True: (foreground, background RGBA carrying 255 - alpha).")
       .def("estimate_foreground_ml", &KernelSet::estimate_foreground_ml, py::arg("image"), py::arg("alpha"),
            py::arg("big_iterations") = 2, py::arg("small_iterations") = 10, py::arg("out") = py::none(),
            "Foreground colours by multi-level estimation (Germer et al.) -> uint8 HxWx4 RGBA carrying the alpha.")

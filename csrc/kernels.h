@@ -45,8 +45,9 @@ struct Kernels {
   void (*gaussian_blur)(ImageU8 src, MutImageU8 dst, float sigma, int radius);
   // PNG scanlines with the Up filter: per row a filter byte (2), then row - previous row.
   void (*png_filter_up)(ImageU8 src, uint8_t* dst);
-  // Foreground colour where the alpha is soft (Blur-Fusion, two window radii) -> RGBA with the alpha.
-  void (*estimate_foreground)(ImageU8 image, ImageU8 alpha, MutImageU8 dst, int large_radius, int small_radius);
+  // Foreground colour where the alpha is soft (Blur-Fusion, two window radii) -> RGBA with the alpha;
+  // also the background colours (alpha 255 - a) into `background` unless its data is null.
+  void (*estimate_foreground)(ImageU8 image, ImageU8 alpha, MutImageU8 dst, MutImageU8 background, int large_radius, int small_radius);
   // Foreground colour by multi-level estimation (Germer et al.; red-black sweeps) -> RGBA.
   void (*estimate_foreground_ml)(ImageU8 image, ImageU8 alpha, MutImageU8 dst, int big_iterations, int small_iterations);
   // Colour guided filter of a mask by the image (eps in squared 0..255 units).
@@ -61,7 +62,7 @@ struct Kernels {
   void morphology(ImageU8 src, MutImageU8 dst, MorphOp op, MorphShape shape, int radius);          \
   void gaussian_blur(ImageU8 src, MutImageU8 dst, float sigma, int radius);                        \
   void png_filter_up(ImageU8 src, uint8_t* dst);                                                   \
-  void estimate_foreground(ImageU8 image, ImageU8 alpha, MutImageU8 dst, int large_radius, int small_radius); \
+  void estimate_foreground(ImageU8 image, ImageU8 alpha, MutImageU8 dst, MutImageU8 background, int large_radius, int small_radius); \
   void estimate_foreground_ml(ImageU8 image, ImageU8 alpha, MutImageU8 dst, int big_iterations, int small_iterations); \
   void guided_filter(ImageU8 guide, ImageU8 src, MutImageU8 dst, int radius, float eps);
 

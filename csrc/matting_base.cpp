@@ -125,8 +125,8 @@ void estimate_foreground_ml(ImageU8 image, ImageU8 alpha, MutImageU8 dst, int bi
   estimate_foreground_ml_impl<ScalarOps>(image, alpha, dst, big_iterations, small_iterations);
 }
 
-void estimate_foreground(ImageU8 image, ImageU8 alpha, MutImageU8 dst, int large_radius, int small_radius) {
-  estimate_foreground_impl<ScalarOps>(image, alpha, dst, large_radius, small_radius);
+void estimate_foreground(ImageU8 image, ImageU8 alpha, MutImageU8 dst, MutImageU8 background, int large_radius, int small_radius) {
+  estimate_foreground_impl<ScalarOps>(image, alpha, dst, background, large_radius, small_radius);
 }
 
 void guided_filter(ImageU8 guide, ImageU8 src, MutImageU8 dst, int radius, float eps) {

@@ -26,7 +26,7 @@ namespace cleancut {
 namespace {
 
 template <class Ops>
-void estimate_foreground_impl(ImageU8 image, ImageU8 alpha, MutImageU8 dst, int large_radius, int small_radius) {
+void estimate_foreground_impl(ImageU8 image, ImageU8 alpha, MutImageU8 dst, MutImageU8 background, int large_radius, int small_radius) {
   const int64_t h = image.height, w = image.width, rgba_row = 4 * w + 4 * BoxSums<uint32_t, 8>::kPad;
   auto image_row = [&](int64_t y) { return image.data + y * image.row_stride; };
   auto alpha_row = [&](int64_t y) { return alpha.data + y * alpha.row_stride; };
@@ -51,7 +51,8 @@ void estimate_foreground_impl(ImageU8 image, ImageU8 alpha, MutImageU8 dst, int 
       advance_first(k);
       Ops::weighted_planes(fg.row(k), 4, bg.row(k), 4, alpha_row(k), w, rows.data());
     });
-    Ops::fusion_row(sums.data(), image_row(y), image.channels, alpha_row(y), w, dst.data + y * dst.row_stride, nullptr);
+    Ops::fusion_row(sums.data(), image_row(y), image.channels, alpha_row(y), w, dst.data + y * dst.row_stride,
+                    background.data ? background.data + y * background.row_stride : nullptr);
   }
 }
 

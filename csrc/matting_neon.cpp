@@ -3,8 +3,8 @@
 
 namespace cleancut::neon {
 
-void estimate_foreground(ImageU8 image, ImageU8 alpha, MutImageU8 dst, int large_radius, int small_radius) {
-  estimate_foreground_impl<MattingSimd<Vec>>(image, alpha, dst, large_radius, small_radius);
+void estimate_foreground(ImageU8 image, ImageU8 alpha, MutImageU8 dst, MutImageU8 background, int large_radius, int small_radius) {
+  estimate_foreground_impl<MattingSimd<Vec>>(image, alpha, dst, background, large_radius, small_radius);
 }
 
 void estimate_foreground_ml(ImageU8 image, ImageU8 alpha, MutImageU8 dst, int big_iterations, int small_iterations) {

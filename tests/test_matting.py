@@ -50,6 +50,9 @@ def test_estimate_foreground_simd_equals_scalar(isa, h, w, channels, pad, seed, 
     expected = SCALAR.estimate_foreground(image, alpha, large, small)
     assert expected.shape == (h, w, 4) and np.array_equal(expected[..., 3], alpha)
     assert np.array_equal(_native.kernel_set(isa).estimate_foreground(image, alpha, large, small), expected)
+    fg, bg = _native.kernel_set(isa).estimate_foreground(image, alpha, large, small, with_background=True)
+    assert np.array_equal(fg, expected) and np.array_equal(bg[..., 3], 255 - alpha)
+    assert all(np.array_equal(a, b) for a, b in zip((fg, bg), SCALAR.estimate_foreground(image, alpha, large, small, with_background=True)))
 
 
 @pytest.mark.parametrize("isa", SIMD_ISAS)
@@ -83,11 +86,13 @@ def test_huge_and_degenerate_images(isa):
         assert np.array_equal(simd.estimate_foreground_ml(image, alpha), SCALAR.estimate_foreground_ml(image, alpha))
 
 
-def test_blur_fusion_is_exact_where_alpha_is_opaque():
+def test_blur_fusion_is_exact_where_alpha_is_opaque_or_clear():
     image, alpha = random_pixels(1, 50, 60, 3), random_pixels(2, 50, 60)
-    alpha[10:20] = 255
+    alpha[10:20], alpha[30:40] = 255, 0
     out = refine.estimate_foreground(image, alpha, "blur_fusion")
     assert np.array_equal(out[10:20, :, :3], image[10:20])  # alpha = 1: F = I exactly
+    _, background = _native.active.estimate_foreground(image, alpha, 90, 3, with_background=True)
+    assert np.array_equal(background[30:40, :, :3], image[30:40])  # alpha = 0: B = I exactly
 
 
 @pytest.mark.parametrize("method", refine.FOREGROUND_METHODS)
@@ -121,7 +126,7 @@ def test_alpha_matting_recovers_edges_from_a_degraded_mask():
     truth = soft_disk(300, 300, softness=2.0)
     image = composite(foreground, truth, np.array([20, 220, 40], float))
     blurry = refine.gaussian_blur(truth, 6.0)
-    matted = refine.alpha_matting(image, blurry)
+    matted = refine.alpha_matting(image, blurry).alpha
     error = lambda alpha: np.abs(alpha.astype(float) - truth).mean()  # noqa: E731
     assert error(matted) < 0.75 * error(blurry), (error(blurry), error(matted))
     sure_foreground, sure_background = refine.trimap(blurry)

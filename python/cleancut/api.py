@@ -73,49 +73,46 @@ class CutOptions:
                    premultiplied, refine_foreground, matting)
 
 
-def refined_alpha(pixels: np.ndarray, saliency: np.ndarray, options: CutOptions) -> np.ndarray:
-    """The image's full-size alpha from its saliency map, refined as the options ask."""
-    alpha = refine.upsample_mask(saliency, *pixels.shape[:2])
+def refined(pixels: np.ndarray, saliency: np.ndarray, options: CutOptions) -> tuple[np.ndarray, np.ndarray | None]:
+    """The image's full-size alpha from its saliency map, refined as the options ask, and the
+    subject's colours where alpha matting estimated them (else None)."""
+    alpha, colours = refine.upsample_mask(saliency, *pixels.shape[:2]), None
     if options.post_process_mask:
         alpha = refine.rembg_post_process(alpha)
     if options.alpha_matting:
         matting = options.alpha_matting
-        alpha = refine.alpha_matting(pixels, alpha, matting.foreground_threshold, matting.background_threshold, matting.erode_size)
-    return refine.soften(alpha, options.erode_radius, options.dilate_radius, options.edge_blur)
+        alpha, colours = refine.alpha_matting(pixels, alpha, matting.foreground_threshold, matting.background_threshold, matting.erode_size)
+    return refine.soften(alpha, options.erode_radius, options.dilate_radius, options.edge_blur), colours
 
 
-def _foreground_cutout(pixels: np.ndarray, alpha: np.ndarray, options: CutOptions) -> np.ndarray:
-    """The cut-out with edge colours corrected (foreground estimation), as ``compose.cutout`` lays it out."""
+def _cutout(pixels: np.ndarray, alpha: np.ndarray, colours: np.ndarray | None, options: CutOptions) -> np.ndarray:
+    """The RGBA cut-out (or over a colour); with edge-colour correction when asked for (alpha
+    matting brings its own foreground colours, refine_foreground estimates them)."""
+    if colours is None and not options.refine_foreground:
+        return compose.cutout(pixels, alpha, options.bgcolor, options.premultiplied)
     if pixels.shape[2] == 4:  # the input's own alpha multiplies the mask, as compose does
         alpha = ((alpha.astype(np.uint16) * pixels[..., 3] + 127) // 255).astype(np.uint8)
-    rgba = refine.estimate_foreground(pixels, alpha)
-    if options.bgcolor is None and not options.premultiplied:
-        return rgba
-    return compose.cutout(np.ascontiguousarray(rgba[..., :3]), alpha, options.bgcolor, options.premultiplied)
-
-
-def _corrects_colour(options: CutOptions) -> bool:
-    # rembg's alpha matting also estimates the foreground colours.
-    return options.refine_foreground or options.alpha_matting is not None
+    if colours is None:
+        rgba = refine.estimate_foreground(pixels, alpha)
+        if options.bgcolor is None and not options.premultiplied:
+            return rgba
+        colours = np.ascontiguousarray(rgba[..., :3])
+    return compose.cutout(colours, alpha, options.bgcolor, options.premultiplied)
 
 
 def finish(pixels: np.ndarray, saliency: np.ndarray, options: CutOptions) -> np.ndarray:
     """One image and its saliency map -> RGBA cut-out (or HxW mask)."""
-    alpha = refined_alpha(pixels, saliency, options)
-    if options.only_mask:
-        return alpha
-    if _corrects_colour(options):
-        return _foreground_cutout(pixels, alpha, options)
-    return compose.cutout(pixels, alpha, options.bgcolor, options.premultiplied)
+    alpha, colours = refined(pixels, saliency, options)
+    return alpha if options.only_mask else _cutout(pixels, alpha, colours, options)
 
 
 def finish_png(pixels: np.ndarray, saliency: np.ndarray, options: CutOptions) -> bytes:
     """Like ``finish`` but straight to PNG, composing band by band (no full-size RGBA copy)."""
-    alpha = refined_alpha(pixels, saliency, options)
+    alpha, colours = refined(pixels, saliency, options)
     if options.only_mask:
         return encode.to_png(alpha)
-    if _corrects_colour(options):  # foreground estimation looks across rows: one full-size pass
-        return encode.to_png(_foreground_cutout(pixels, alpha, options))
+    if colours is not None or options.refine_foreground:  # edge colours look across rows: one full-size pass
+        return encode.to_png(_cutout(pixels, alpha, colours, options))
     return encode.png_from_rows(
         *alpha.shape, 4, lambda top, bottom: compose.cutout(pixels[top:bottom], alpha[top:bottom], options.bgcolor, options.premultiplied)
     )

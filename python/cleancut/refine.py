@@ -7,7 +7,7 @@ The soft alpha is never binarised except by ``rembg_post_process``, which reprod
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from typing import NamedTuple
 
 import numpy as np
 
@@ -122,6 +122,11 @@ def matting_radius(height: int, width: int) -> int:
 CONFIDENT_DISTANCE = 150.0
 
 
+class Matte(NamedTuple):
+    alpha: np.ndarray  # HxW uint8
+    foreground: np.ndarray  # HxWx3 uint8: the subject's colours, estimated in the uncertain band, the photo's elsewhere
+
+
 def alpha_matting(
     pixels: np.ndarray,
     alpha: np.ndarray,
@@ -130,24 +135,20 @@ def alpha_matting(
     erode_size: int = 10,
     radius: int | None = None,
     eps: float = 1e-4,
-) -> np.ndarray:
+) -> Matte:
     """Alpha matting at full resolution. A trimap from the mask (rembg's thresholds); in the
     uncertain band the local foreground and background colours F and B are estimated from the
-    surroundings (Blur-Fusion on the mask and on its inverse), the alpha is the projection of the
-    pixel onto the F-B line, a = (I-B).(F-B) / |F-B|^2, blended with the mask where F and B are
-    alike, then smoothed by a colour guided filter (edge-aware) and the sure regions restored.
-    ``eps`` is the guided filter's regulariser in (0..1 intensity)^2 units."""
+    surroundings (Blur-Fusion), the alpha is the projection of the pixel onto the F-B line,
+    a = (I-B).(F-B) / |F-B|^2, blended with the mask where F and B are alike, then smoothed by a
+    colour guided filter (edge-aware) and the sure regions restored. The same F are the edge
+    colours. ``eps`` is the guided filter's regulariser in (0..1 intensity)^2 units."""
     sure_foreground, sure_background = trimap(alpha, foreground_threshold, background_threshold, erode_size)
     start = np.where(sure_foreground, np.uint8(255), np.where(sure_background, np.uint8(0), alpha))
     unknown = ~(sure_foreground | sure_background)
+    fg_rgba, bg_rgba = _native.active.estimate_foreground(pixels, start, 90, 6, with_background=True)
     colour = pixels[..., :3][unknown].astype(np.float32)
-    # B is the foreground of the inverted mask (the same maths, roles swapped); both run at once
-    # (the kernels release the GIL).
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        inverse = pool.submit(estimate_foreground, pixels, 255 - start, small_radius=6)
-        foreground = estimate_foreground(pixels, start, "blur_fusion", small_radius=6)[..., :3][unknown].astype(np.float32)
-        background = inverse.result()[..., :3][unknown].astype(np.float32)
-    direction = foreground - background
+    foreground, background = fg_rgba[..., :3][unknown], bg_rgba[..., :3][unknown].astype(np.float32)
+    direction = foreground.astype(np.float32) - background
     distance2 = (direction * direction).sum(axis=-1)
     projected = np.clip(((colour - background) * direction).sum(axis=-1) / (distance2 + 1.0), 0.0, 1.0) * 255.0
     trust = np.clip(distance2 / CONFIDENT_DISTANCE**2, 0.0, 1.0)
@@ -155,4 +156,7 @@ def alpha_matting(
     estimate[unknown] = np.clip(trust * projected + (1.0 - trust) * alpha[unknown] + 0.5, 0, 255).astype(np.uint8)
     radius = matting_radius(*alpha.shape) if radius is None else radius
     smoothed = _native.active.guided_filter(pixels, estimate, radius, eps * 255.0 * 255.0)
-    return np.where(sure_foreground, np.uint8(255), np.where(sure_background, np.uint8(0), smoothed))
+    matte = np.where(sure_foreground, np.uint8(255), np.where(sure_background, np.uint8(0), smoothed))
+    colours = np.array(pixels[..., :3])
+    colours[unknown] = foreground
+    return Matte(matte, colours)

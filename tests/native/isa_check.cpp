@@ -81,9 +81,10 @@ int main() {
 
         for (const ImageU8& colour : {colour3, colour4}) {
           std::vector<uint8_t> e0(h * w * 4), e1(e0.size());
-          scalar.estimate_foreground(colour, alpha, {e0.data(), h, w, 4, w * 4}, 9, 2);
-          t->estimate_foreground(colour, alpha, {e1.data(), h, w, 4, w * 4}, 9, 2);
-          expect(same(e0, e1), "estimate_foreground", t->isa, h, w);
+          std::vector<uint8_t> k0(h * w * 4), k1(k0.size());
+          scalar.estimate_foreground(colour, alpha, {e0.data(), h, w, 4, w * 4}, {k0.data(), h, w, 4, w * 4}, 9, 2);
+          t->estimate_foreground(colour, alpha, {e1.data(), h, w, 4, w * 4}, {k1.data(), h, w, 4, w * 4}, 9, 2);
+          expect(same(e0, e1) && same(k0, k1), "estimate_foreground", t->isa, h, w);
           scalar.estimate_foreground_ml(colour, alpha, {e0.data(), h, w, 4, w * 4}, 2, 10);
           t->estimate_foreground_ml(colour, alpha, {e1.data(), h, w, 4, w * 4}, 2, 10);
           expect(same(e0, e1), "estimate_foreground_ml", t->isa, h, w);
