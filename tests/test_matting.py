@@ -133,6 +133,17 @@ def test_alpha_matting_recovers_edges_from_a_degraded_mask():
     assert (matted[sure_foreground] == 255).all() and (matted[sure_background] == 0).all()
 
 
+@pytest.mark.parametrize("erode_size", [0, 1, 4, 10])
+def test_trimap_is_the_eroded_thresholded_mask(erode_size):
+    from scipy import ndimage
+
+    alpha = refine.gaussian_blur(random_pixels(9, 90, 70), 3.0)
+    sure_foreground, sure_background = refine.trimap(alpha, 140, 110, erode_size)
+    square = np.ones((2 * (erode_size // 2) + 1,) * 2, bool)
+    assert np.array_equal(sure_foreground, ndimage.binary_erosion(alpha > 140, square, border_value=1))
+    assert np.array_equal(sure_background, ndimage.binary_erosion(alpha < 110, square, border_value=1))
+
+
 def test_unknown_foreground_method_is_a_clear_error():
     with pytest.raises(InvalidInputError, match="method"):
         refine.estimate_foreground(np.zeros((4, 4, 3), np.uint8), np.zeros((4, 4), np.uint8), "magic")

@@ -105,11 +105,11 @@ def trimap(alpha: np.ndarray, foreground_threshold: int = 240, background_thresh
     """rembg's trimap: (sure foreground, sure background) boolean masks — alpha above / below the
     thresholds, each eroded by an ``erode_size``-wide square so the uncertain band around the edge
     widens."""
-    radius = erode_size // 2
-    sure = [np.where(side, np.uint8(255), np.uint8(0)) for side in (alpha > foreground_threshold, alpha < background_threshold)]
-    if radius:
-        sure = [erode(mask, radius, "square") for mask in sure]
-    return sure[0] == 255, sure[1] == 255
+    radius, alpha = erode_size // 2, np.ascontiguousarray(alpha)
+    if not radius:
+        return alpha > foreground_threshold, alpha < background_threshold
+    # Eroding a thresholded mask = thresholding the windowed minimum (maximum for "below").
+    return erode(alpha, radius, "square") > foreground_threshold, dilate(alpha, radius, "square") < background_threshold
 
 
 def matting_radius(height: int, width: int) -> int:
@@ -143,20 +143,21 @@ def alpha_matting(
     colour guided filter (edge-aware) and the sure regions restored. The same F are the edge
     colours. ``eps`` is the guided filter's regulariser in (0..1 intensity)^2 units."""
     sure_foreground, sure_background = trimap(alpha, foreground_threshold, background_threshold, erode_size)
-    start = np.where(sure_foreground, np.uint8(255), np.where(sure_background, np.uint8(0), alpha))
-    unknown = ~(sure_foreground | sure_background)
+    start = alpha.copy()
+    start[sure_foreground], start[sure_background] = 255, 0
+    unknown = np.flatnonzero(~(sure_foreground | sure_background))  # the band, as flat pixel indices
     fg_rgba, bg_rgba = _native.active.estimate_foreground(pixels, start, 90, 6, with_background=True)
-    colour = pixels[..., :3][unknown].astype(np.float32)
-    foreground, background = fg_rgba[..., :3][unknown], bg_rgba[..., :3][unknown].astype(np.float32)
+    band = lambda image: image.reshape(-1, image.shape[-1])[unknown, :3]  # noqa: E731
+    colour, foreground, background = band(pixels).astype(np.float32), band(fg_rgba), band(bg_rgba).astype(np.float32)
     direction = foreground.astype(np.float32) - background
     distance2 = (direction * direction).sum(axis=-1)
     projected = np.clip(((colour - background) * direction).sum(axis=-1) / (distance2 + 1.0), 0.0, 1.0) * 255.0
     trust = np.clip(distance2 / CONFIDENT_DISTANCE**2, 0.0, 1.0)
     estimate = start.copy()
-    estimate[unknown] = np.clip(trust * projected + (1.0 - trust) * alpha[unknown] + 0.5, 0, 255).astype(np.uint8)
+    estimate.reshape(-1)[unknown] = np.clip(trust * projected + (1.0 - trust) * alpha.reshape(-1)[unknown] + 0.5, 0, 255).astype(np.uint8)
     radius = matting_radius(*alpha.shape) if radius is None else radius
-    smoothed = _native.active.guided_filter(pixels, estimate, radius, eps * 255.0 * 255.0)
-    matte = np.where(sure_foreground, np.uint8(255), np.where(sure_background, np.uint8(0), smoothed))
+    matte = _native.active.guided_filter(pixels, estimate, radius, eps * 255.0 * 255.0)
+    matte[sure_foreground], matte[sure_background] = 255, 0
     colours = np.array(pixels[..., :3])
-    colours[unknown] = foreground
+    colours.reshape(-1, 3)[unknown] = foreground
     return Matte(matte, colours)
