@@ -17,6 +17,7 @@ import statistics
 import threading
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -176,12 +177,14 @@ class Timing:
     note: str = ""
 
 
-def median_ms(backend, batch: np.ndarray) -> float:
-    backend.infer(batch)  # warm-up: first runs allocate and compile kernels
+def median_ms(call: Callable[[], object], rounds: int = TIMED_RUNS) -> float:
+    """Median wall time of ``call`` in ms, after one untimed warm-up run (first runs allocate and
+    compile kernels)."""
+    call()
     times = []
-    for _ in range(TIMED_RUNS):
+    for _ in range(rounds):
         start = time.perf_counter()
-        backend.infer(batch)
+        call()
         times.append((time.perf_counter() - start) * 1e3)
     return statistics.median(times)
 
@@ -192,7 +195,8 @@ def measure(graph: Path, threads: int, input_size: tuple[int, int], names: list[
     table = []
     for name in names or [n for n in NAMES if n not in REDUCED]:
         try:
-            table.append(Timing(name, median_ms(load(name, graph, threads), batch)))
+            backend = load(name, graph, threads)
+            table.append(Timing(name, median_ms(lambda: backend.infer(batch))))
         except BackendUnavailable as e:
             log.info("backend skipped: %s", e)
             table.append(Timing(name, None, str(e)))

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import io
 import os
-import statistics
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -36,16 +34,6 @@ def sample_jpeg(size: int) -> bytes:
     return buffer.getvalue()
 
 
-def median_ms(call: Callable[[], object], rounds: int) -> float:
-    call()  # warm: first-call allocations, compiled-network caches
-    times = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1e3
-
-
 def rembg_remover(model: str) -> Callable[[bytes], bytes] | None:
     """rembg's remove with its own session, or None when rembg is not installed. rembg is pointed at
     cleancut's verified copy of the model, so it downloads nothing."""
@@ -64,6 +52,7 @@ def rembg_remover(model: str) -> Callable[[bytes], bytes] | None:
 
 def run(sizes: list[int], rounds: int, session, model: str, with_rembg: bool = True) -> list[Timing]:
     from .api import remove
+    from .backends import median_ms
 
     theirs = rembg_remover(model) if with_rembg else None
     timings = []

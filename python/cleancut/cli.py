@@ -285,9 +285,7 @@ def backends_command(threads) -> None:
 @click.option("--threads", type=click.IntRange(1), default=None, help="threads per inference (default: all cores)")
 def quantize_command(images, model, threads) -> None:
     """Make the INT8 network and measure every reduced-precision backend against fp32 here."""
-    from . import backends as backends_module
-    from . import precision
-    from .backends import BackendUnavailable
+    from . import backends, precision
     from .decode import decode
     from .session import _cpu_threads
 
@@ -306,10 +304,10 @@ def quantize_command(images, model, threads) -> None:
         graph = models.prepared_graph(models.resolve(model)[1])
         try:
             precision.quantize_int8(graph, calibration, (320, 320))
-        except BackendUnavailable as e:
+        except backends.BackendUnavailable as e:
             click.echo(f"INT8 skipped: {e}", err=True)
         verdicts = precision.evaluate(graph, threads, held_out, (320, 320))
-    except (CleancutError, BackendUnavailable) as e:
+    except CleancutError as e:
         raise Fail(str(e)) from None
     precision.save(graph, threads, verdicts)
     click.echo(f"each against its fp32 backend, on {len(held_out)} held-out photos; auto-selection bound: "
@@ -320,7 +318,7 @@ def quantize_command(images, model, threads) -> None:
         else:
             verdict = ("qualifies for auto-selection" if v.qualifies else "precision='fast' only"
                        if v.mae_mean <= precision.FAST_MAX_MEAN_MAE else "unusable")
-            click.echo(f"{v.backend:22s} {v.median_ms:7.1f} ms  {v.speedup:4.2f}x {backends_module.FP32_OF[v.backend]}  "
+            click.echo(f"{v.backend:22s} {v.median_ms:7.1f} ms  {v.speedup:4.2f}x {backends.FP32_OF[v.backend]}  "
                        f"MAE mean {v.mae_mean:5.2f}  worst {v.mae_max:5.2f}  {verdict}")
 
 

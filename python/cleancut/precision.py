@@ -93,6 +93,9 @@ def evaluate(graph: Path, threads: int, held_out: Sequence[np.ndarray], size: tu
     def masks(backend) -> list[np.ndarray]:
         return [refine.upsample_mask(backend.infer(_network_input(p, size))[0], *p.shape[:2]).astype(np.int16) for p in held_out]
 
+    def speed(backend) -> float:
+        return backends.median_ms(lambda: backend.infer(batch))
+
     fp32: dict[str, tuple[float, list[np.ndarray]]] = {}
     verdicts = []
     for name in backends.REDUCED:
@@ -100,14 +103,14 @@ def evaluate(graph: Path, threads: int, held_out: Sequence[np.ndarray], size: tu
         try:
             if reference not in fp32:
                 backend = backends.load(reference, graph, threads)
-                fp32[reference] = backends.median_ms(backend, batch), masks(backend)
+                fp32[reference] = speed(backend), masks(backend)
             backend = backends.load(name, graph, threads)
         except backends.BackendUnavailable as e:
             verdicts.append(Verdict(name, None, fp32.get(reference, (0.0,))[0], note=str(e)))
             continue
         fp32_ms, fp32_masks = fp32[reference]
         errors = [float(np.abs(mask - ref).mean()) for mask, ref in zip(masks(backend), fp32_masks)]
-        verdicts.append(Verdict(name, backends.median_ms(backend, batch), fp32_ms, statistics.mean(errors), max(errors), len(errors)))
+        verdicts.append(Verdict(name, speed(backend), fp32_ms, statistics.mean(errors), max(errors), len(errors)))
     return verdicts
 
 
@@ -127,22 +130,26 @@ def _key(graph: Path, threads: int) -> str:
     return backends.machine_key(graph.stem, threads=threads)
 
 
-def save(graph: Path, threads: int, verdicts: Sequence[Verdict]) -> None:
-    path = _verdicts_file()
+def _stored() -> dict:
+    """Everything in the verdicts file ({} if there is none or it is unreadable)."""
     try:
-        stored = json.loads(path.read_text()) if path.is_file() else {}
-    except (ValueError, OSError):
-        stored = {}
+        stored = json.loads(_verdicts_file().read_text())
+    except (OSError, ValueError):
+        return {}
+    return stored if isinstance(stored, dict) else {}
+
+
+def save(graph: Path, threads: int, verdicts: Sequence[Verdict]) -> None:
+    stored = _stored()
     stored[_key(graph, threads)] = [asdict(v) for v in verdicts]
-    write_atomically(path, json.dumps(stored, indent=1).encode())
+    write_atomically(_verdicts_file(), json.dumps(stored, indent=1).encode())
 
 
 def load_verdicts(graph: Path, threads: int) -> list[Verdict]:
-    """What `cleancut quantize` measured for this model here ([] if nothing, or the file is unreadable)."""
+    """What `cleancut quantize` measured for this model here ([] if nothing, or the entry is unreadable)."""
     try:
-        stored = json.loads(_verdicts_file().read_text())
-        return [Verdict(**v) for v in stored.get(_key(graph, threads), [])]
-    except (OSError, ValueError, TypeError, AttributeError):
+        return [Verdict(**v) for v in _stored().get(_key(graph, threads), [])]
+    except TypeError:  # an entry that is not a list of verdict records
         return []
 
 
