@@ -1,6 +1,7 @@
-"""Refine stage: saliency -> alpha at full size, then optional morphology and edge smoothing.
+"""Refine stage: saliency -> alpha at full size, then optional morphology and edge smoothing, and
+the edge's colours (foreground estimation, alpha matting).
 
-Every function takes and returns uint8 HxW masks; the pixel work runs in the native kernels.
+Masks are uint8 HxW, images uint8 HxWx3|4; the pixel work runs in the native kernels.
 The soft alpha is never binarised except by ``rembg_post_process``, which reproduces rembg's
 ``post_process_mask=True`` for drop-in parity.
 """
