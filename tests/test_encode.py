@@ -1,6 +1,7 @@
 """The PNG encoder: lossless (Pillow decodes exactly what went in) at every level and shape."""
 
 import io
+import zlib
 
 import numpy as np
 import pytest
@@ -47,3 +48,20 @@ def test_banded_encoding_is_lossless_at_every_band_size(band):
     with Image.open(io.BytesIO(data)) as image:
         assert np.array_equal(np.asarray(image), pixels)
     assert max(bottom - top for top, bottom in asked) <= band + 1, "never more than a band (and the row above)"
+
+
+@pytest.mark.parametrize("lengths", [(0, 0), (0, 5), (5, 0), (1, 1), (70000, 3), (3, 200000), (65521, 65521)])
+def test_adler32_combine_equals_the_checksum_of_the_joined_bytes(lengths):
+    rng = np.random.default_rng(sum(lengths))
+    first, second = (rng.integers(0, 256, n, dtype=np.uint8).tobytes() for n in lengths)
+    combined = encode.adler32_combine(zlib.adler32(first), zlib.adler32(second), len(second))
+    assert combined == zlib.adler32(first + second)
+
+
+@pytest.mark.parametrize("level", [1, 6])
+def test_bands_deflated_in_parallel_make_one_valid_zlib_stream(level):
+    pixels = np.random.default_rng(level).integers(0, 4, (300, 97, 4), dtype=np.uint8)
+    data = encode.png_from_rows(300, 97, 4, lambda top, bottom: pixels[top:bottom], level, band=16)
+    with Image.open(io.BytesIO(data)) as image:
+        image.load()  # Pillow checks the zlib stream's Adler-32 and the chunk CRCs
+        assert np.array_equal(np.asarray(image), pixels)

@@ -1,14 +1,19 @@
 """Encode stage: uint8 arrays -> PNG bytes, lossless.
 
 The scanlines are Up-filtered by the native core and deflated by ISA-L (``isal``) at its fast
-levels; levels above ISA-L's 3 use zlib for smaller files. Only the PNG chunk framing is Python.
+levels; levels above ISA-L's 3 use zlib for smaller files. Bands of rows are composed, filtered and
+deflated in parallel, each band a raw deflate run ending on a byte boundary (sync flush), so the
+runs join into one zlib stream, as pigz does. Only the framing is Python.
 """
 
 from __future__ import annotations
 
+import os
 import struct
+import threading
 import zlib
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from PIL import Image
@@ -24,6 +29,37 @@ except ImportError:  # no isal wheel for this platform: zlib is slower but the s
 DEFAULT_COMPRESS_LEVEL = 1
 FAST_LEVELS = 3  # ISA-L's levels are 0..3
 _COLOUR_TYPE = {1: 0, 2: 4, 3: 2, 4: 6}  # channels -> PNG colour type (grey, grey+alpha, RGB, RGBA)
+_ADLER_BASE = 65521
+_ZLIB_HEADER = b"\x78\x01"  # deflate, 32 KiB window, no preset dictionary
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _band_pool() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1,
+                                       thread_name_prefix="cleancut-png")
+        return _pool
+
+
+def _forget_pool_in_child() -> None:
+    global _pool, _pool_lock
+    _pool, _pool_lock = None, threading.Lock()  # a forked child has none of the parent's threads
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool_in_child)
+
+
+def adler32_combine(first: int, second: int, second_length: int) -> int:
+    """The Adler-32 of two byte runs joined, from each run's checksum (zlib's adler32_combine)."""
+    rem = second_length % _ADLER_BASE
+    low = ((first & 0xFFFF) + (second & 0xFFFF) + _ADLER_BASE - 1) % _ADLER_BASE
+    high = (rem * (first & 0xFFFF) + (first >> 16) + (second >> 16) + _ADLER_BASE - rem) % _ADLER_BASE
+    return high << 16 | low
 
 
 def to_pil(pixels: np.ndarray) -> Image.Image:
@@ -54,14 +90,23 @@ def png_from_rows(
     band by band, so no full-size copy of the image (or its scanlines) is ever held."""
     if not 0 <= compress_level <= 9:
         raise InvalidInputError(f"compress_level must be in 0..9, got {compress_level}")
-    deflater = (fast_deflate if compress_level <= FAST_LEVELS else zlib).compressobj(compress_level)
-    compressed = []
-    for top in range(0, height, band):
+    library = fast_deflate if compress_level <= FAST_LEVELS else zlib
+    tops = range(0, height, band)
+
+    def deflate_band(top: int) -> tuple[bytes, int, int]:
         bottom = min(height, top + band)
         above = max(top - 1, 0)  # the Up filter needs the row above the band
-        scanlines = _native.active.png_filter_up(rows(above, bottom))
-        compressed.append(deflater.compress(scanlines[top - above :]))
-    compressed.append(deflater.flush())
+        scanlines = _native.active.png_filter_up(rows(above, bottom))[top - above :]
+        deflater = library.compressobj(compress_level, zlib.DEFLATED, -zlib.MAX_WBITS)
+        end = zlib.Z_FINISH if bottom == height else zlib.Z_SYNC_FLUSH
+        return deflater.compress(scanlines) + deflater.flush(end), library.adler32(scanlines), scanlines.nbytes
+
+    # Rows are asked for inside the band jobs: only one band per worker is ever held uncompressed.
+    bands = list(_band_pool().map(deflate_band, tops)) if len(tops) > 1 else [deflate_band(0)]
+    checksum = 1
+    for _, band_checksum, length in bands:
+        checksum = adler32_combine(checksum, band_checksum, length)
+    compressed = [_ZLIB_HEADER, *(deflated for deflated, _, _ in bands), struct.pack(">I", checksum)]
     header = struct.pack(">IIBBBBB", width, height, 8, _COLOUR_TYPE[channels], 0, 0, 0)
     # The IDAT chunk is framed around the compressed bands in place, without joining them first.
     size = sum(len(c) for c in compressed)
