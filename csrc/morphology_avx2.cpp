@@ -4,7 +4,7 @@
 namespace cleancut::avx2 {
 
 void morphology(ImageU8 src, MutImageU8 dst, MorphOp op, MorphShape shape, int radius) {
-  Morphology<SimdRows<Vec>>{op}.run(src, dst, shape, radius);
+  Morphology<SimdRows<Vec>>{op, src, dst, radius}.run(shape);
 }
 
 }  // namespace cleancut::avx2

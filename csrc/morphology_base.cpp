@@ -16,7 +16,7 @@ struct ScalarRows {
 };
 
 void morphology(ImageU8 src, MutImageU8 dst, MorphOp op, MorphShape shape, int radius) {
-  Morphology<ScalarRows>{op}.run(src, dst, shape, radius);
+  Morphology<ScalarRows>{op, src, dst, radius}.run(shape);
 }
 
 }  // namespace cleancut::scalar

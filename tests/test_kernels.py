@@ -158,6 +158,18 @@ def test_morphology_matches_opencv(radius, shape, op):
     assert np.array_equal(_native.active.morphology(mask, op, shape, radius), reference)
 
 
+@pytest.mark.parametrize("isa", _native.available_isas)
+@settings(max_examples=25, deadline=None)
+@given(h=st.integers(1, 90), w=st.integers(1, 90), radius=st.integers(0, 60), op=st.sampled_from(["erode", "dilate"]),
+       shape=st.sampled_from(["square", "disk"]), seed=seeds)
+def test_morphology_matches_opencv_for_radii_beyond_the_image(isa, h, w, radius, op, shape, seed):
+    """Blocks of 2r+1 rows and bands of rows cut the image at every place, also where r > h."""
+    mask = random_image(seed, h, w)
+    element = np.ones((2 * radius + 1,) * 2, np.uint8) if shape == "square" else disk(radius)
+    reference = (cv2.erode if op == "erode" else cv2.dilate)(mask, element)
+    assert np.array_equal(_native.kernel_set(isa).morphology(mask, op, shape, radius), reference)
+
+
 @pytest.mark.parametrize("isa", SIMD_ISAS)
 @settings(max_examples=30, deadline=None)
 @given(h=sizes, w=sizes, sigma=st.floats(0.0, 6.0), pad=st.sampled_from([0, 4]), seed=seeds)
