@@ -186,7 +186,7 @@ def test_opening_2048(timed, who):
 
         timed(group, who, lambda: opening(mask, disk(1)), rounds=5)
 
-@pytest.mark.parametrize("radius", [3, 15])
+@pytest.mark.parametrize("radius", [3, 15, 100, 1024])
 @pytest.mark.parametrize("who", ["cleancut", "OpenCV"])
 def test_square_erode_cost_does_not_grow_with_radius(timed, radius, who):
     mask = np.random.default_rng(0).integers(0, 256, (2048, 2048), dtype=np.uint8)

@@ -156,6 +156,29 @@ def test_exif_orientation_is_applied(session):
     assert Image.open(io.BytesIO(cleancut.remove(data, session=session))).size == (image.height, image.width)
 
 
+@pytest.mark.parametrize("params", [{"quality": 92}, {"quality": 75, "subsampling": "4:4:4"}, {"quality": 85, "subsampling": "4:2:2"},
+                                    {"quality": 90, "progressive": True}, {"quality": 50, "optimize": True}],
+                         ids=["q92-420", "q75-444", "q85-422", "progressive", "q50-optimized"])
+@pytest.mark.parametrize("name", ["astronaut", "coffee"])
+def test_jpeg_fast_path_decodes_the_pixels_pillow_decodes(monkeypatch, name, params):
+    from cleancut import decode
+
+    assert decode.simplejpeg is not None, "simplejpeg is a dependency"
+    data = png_bytes(Image.fromarray(PHOTOS[name]), "JPEG", **params)
+    fast = decode.decode(data)
+    monkeypatch.setattr(decode, "simplejpeg", None)
+    assert np.array_equal(fast, decode.decode(data))
+    assert np.array_equal(fast, np.asarray(Image.open(io.BytesIO(data)).convert("RGB")))
+
+
+@pytest.mark.parametrize("mode", ["L", "CMYK"])
+def test_grey_and_cmyk_jpegs_decode_as_pillow_converts_them(mode):
+    from cleancut import decode
+
+    data = png_bytes(Image.fromarray(PHOTOS["coffee"]).convert(mode), "JPEG")
+    assert np.array_equal(decode.decode(data), np.asarray(Image.open(io.BytesIO(data)).convert("RGB")))
+
+
 def truncated(fmt):
     data = png_bytes(Image.fromarray(PHOTOS["coffee"]), fmt)
     return data[: len(data) // 2]

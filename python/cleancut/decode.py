@@ -2,6 +2,8 @@
 
 The pixel count is checked from the header before any decoding. EXIF orientation is applied;
 palette, grey, CMYK and 16-bit modes become 8-bit RGB(A); GIFs and other animations give frame 0.
+Upright RGB JPEGs (most photos) are decoded by libjpeg-turbo straight into a NumPy array
+(``simplejpeg``): the same pixels as Pillow's decoder, without Pillow's copy out of its own buffer.
 """
 
 from __future__ import annotations
@@ -11,6 +13,11 @@ import warnings
 
 import numpy as np
 from PIL import Image, ImageOps
+
+try:
+    import simplejpeg
+except ImportError:  # no wheel for this platform: Pillow decodes JPEGs too, a little slower
+    simplejpeg = None
 
 from .errors import ImageDecodeError, ImageTooLargeError, InvalidInputError
 
@@ -39,8 +46,8 @@ def _fit(width: int, height: int, max_side: int | None) -> tuple[int, int] | Non
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
-def _open(data: bytes, max_pixels: int, max_side: int | None) -> tuple[Image.Image, tuple[int, int] | None]:
-    """The decoded image and the size ``max_side`` asks for, from the header's size."""
+def _open(data: bytes, max_pixels: int) -> Image.Image:
+    """The image, its header read and its size checked; nothing decoded yet."""
     if not data:
         raise ImageDecodeError("no image data (0 bytes)")
     try:
@@ -53,22 +60,39 @@ def _open(data: bytes, max_pixels: int, max_side: int | None) -> tuple[Image.Ima
     except Exception as e:  # Pillow signals unreadable data with many exception types
         raise ImageDecodeError(f"cannot identify the image format ({len(data)} bytes): {e}") from e
     _check_size(image.width, image.height, max_pixels)
-    target = _fit(image.width, image.height, max_side)
+    return image
+
+
+def _load(image: Image.Image, target: tuple[int, int] | None) -> Image.Image:
     if target is not None and image.format == "JPEG":
         image.draft("RGB", target)  # the JPEG decoder downscales by 1/2..1/8 almost for free
     try:
         image.load()
     except Exception as e:
         raise ImageDecodeError(f"cannot decode the {image.format} image (truncated or corrupt?): {e}") from e
-    return image, target
+    return image
+
+
+def _upright(image: Image.Image) -> bool:
+    try:
+        return image.getexif().get(0x0112, 1) == 1
+    except Exception:  # malformed EXIF: the pixels are kept as stored
+        return True
+
+
+def _decode_jpeg(data: bytes) -> np.ndarray:
+    try:
+        return simplejpeg.decode_jpeg(data, "RGB")
+    except ValueError as e:
+        raise ImageDecodeError(f"cannot decode the JPEG image (truncated or corrupt?): {e}") from e
 
 
 def _orient(image: Image.Image, target: tuple[int, int] | None = None) -> tuple[Image.Image, tuple[int, int] | None]:
     """Apply the EXIF orientation. Upright images are returned as they are: exif_transpose would
     copy them, and for a 24 MP photo that copy was a third of the whole call's peak memory."""
+    if _upright(image):
+        return image, target
     try:
-        if image.getexif().get(0x0112, 1) == 1:
-            return image, target
         oriented = ImageOps.exif_transpose(image)
     except Exception:  # malformed EXIF: keep the pixels as stored rather than fail the cut
         return image, target
@@ -116,7 +140,12 @@ def decode(
 ) -> np.ndarray:
     """Any supported input -> uint8 RGB or RGBA pixels, downscaled to ``max_side`` if given."""
     if isinstance(data, (bytes, bytearray, memoryview)):
-        image, target = _orient(*_open(bytes(data), max_pixels, max_side))
+        data = bytes(data)
+        image = _open(data, max_pixels)
+        target = _fit(image.width, image.height, max_side)
+        if simplejpeg is not None and target is None and image.format == "JPEG" and image.mode == "RGB" and _upright(image):
+            return _decode_jpeg(data)
+        image, target = _orient(_load(image, target), target)
     elif isinstance(data, Image.Image):
         _check_size(data.width, data.height, max_pixels)
         image, target = _orient(data, _fit(data.width, data.height, max_side))
