@@ -81,10 +81,12 @@ def test_precision_fast_takes_the_fastest_usable_variant_and_logs_its_error(cach
     assert "4.50/255 mean, 9.50/255 worst on 6 held-out photos" in caplog.text and "over the 2/255 bound" in caplog.text
 
 
-def test_unreadable_verdicts_are_ignored(cache, graph):
+def test_unreadable_verdicts_are_ignored_with_a_warning(cache, graph):
     (cache / "precision.json").write_text("{not json")
-    assert precision.load_verdicts(graph, 2) == [] and precision.qualified(graph, 2) == []
-    assert Session(cache / "u2netp.onnx").backend in backends.NAMES
+    with pytest.warns(RuntimeWarning, match="ignoring the unreadable reduced-precision verdicts file"):
+        assert precision.load_verdicts(graph, 2) == [] and precision.qualified(graph, 2) == []
+    with pytest.warns(RuntimeWarning, match="reduced-precision verdicts"):
+        assert Session(cache / "u2netp.onnx").backend in backends.NAMES
 
 
 def test_bad_precision_is_a_clear_error(cache):

@@ -16,7 +16,6 @@ import platform
 import statistics
 import threading
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import CleancutError
-from .files import write_atomically
+from .files import read_json_object, write_atomically
 
 log = logging.getLogger(__name__)
 
@@ -214,15 +213,7 @@ def choose(graph: Path, model_md5: str, threads: int, input_size: tuple[int, int
     ``qualified``: reduced-precision variants whose masks `cleancut quantize` found close enough
     to fp32, which compete too."""
     key = machine_key(model_md5, threads=threads, qualified=sorted(qualified))
-    decisions: dict = {}
-    if cache_file.is_file():
-        try:
-            decisions = json.loads(cache_file.read_text())
-            if not isinstance(decisions, dict):
-                raise ValueError("not a JSON object")
-        except (ValueError, OSError) as e:
-            warnings.warn(f"ignoring the unreadable backend cache {cache_file} ({e}); measuring again", RuntimeWarning, stacklevel=2)
-            decisions = {}
+    decisions = read_json_object(cache_file, "backend cache")
     entry = decisions.get(key)
     if isinstance(entry, dict) and entry.get("choice") in NAMES:
         return entry["choice"]

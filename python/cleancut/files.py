@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
+import warnings
 from pathlib import Path
 
 
@@ -19,6 +21,21 @@ def write_atomically(path: Path, data: bytes) -> None:
     except BaseException:
         os.unlink(tmp)
         raise
+
+
+def read_json_object(path: Path, what: str) -> dict:
+    """A JSON object kept in the cache folder; {} when the file is missing, and {} with a warning
+    when it is unreadable (a cache is rebuilt, never a reason to fail)."""
+    if not path.is_file():
+        return {}
+    try:
+        stored = json.loads(path.read_text())
+        if not isinstance(stored, dict):
+            raise ValueError("not a JSON object")
+    except (ValueError, OSError) as e:
+        warnings.warn(f"ignoring the unreadable {what} {path} ({e})", RuntimeWarning, stacklevel=3)
+        return {}
+    return stored
 
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"}

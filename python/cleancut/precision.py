@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from . import backends, models, refine
-from .files import write_atomically
+from .files import read_json_object, write_atomically
 from .prepare import prepare
 
 log = logging.getLogger(__name__)
@@ -131,12 +131,8 @@ def _key(graph: Path, threads: int) -> str:
 
 
 def _stored() -> dict:
-    """Everything in the verdicts file ({} if there is none or it is unreadable)."""
-    try:
-        stored = json.loads(_verdicts_file().read_text())
-    except (OSError, ValueError):
-        return {}
-    return stored if isinstance(stored, dict) else {}
+    """Everything in the verdicts file ({} if there is none; {} with a warning if it is unreadable)."""
+    return read_json_object(_verdicts_file(), "reduced-precision verdicts file")
 
 
 def save(graph: Path, threads: int, verdicts: Sequence[Verdict]) -> None:
