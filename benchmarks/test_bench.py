@@ -112,16 +112,15 @@ def full_u2net():
 def test_full_size_u2net_backends(timed, table, full_u2net, who):
     """Backend choice judged on the heavy model too: one 320x320 inference, each backend."""
     from cleancut import backends
-    from cleancut.session import _cpu_threads
 
-    backend = backends.load(who, full_u2net, _cpu_threads())
+    backend = backends.load(who, full_u2net, backends.usable_cpus())
     batch = np.random.default_rng(0).standard_normal((1, 3, 320, 320)).astype(np.float32)
     group = "full-size U²-Net (44 M params, random weights) inference, 320x320"
     if who == "openvino-cpu":
         timed(group, "cleancut", lambda: backend.infer(batch), rounds=5)
     else:
         timed(group, "onnxruntime-cpu (rembg's runtime)", lambda: backend.infer(batch), rounds=5)
-        chosen = backends.choose(full_u2net, full_u2net.stem, _cpu_threads(), (320, 320), full_u2net.parent / "backends.json")
+        chosen = backends.choose(full_u2net, full_u2net.stem, backends.usable_cpus(), (320, 320), full_u2net.parent / "backends.json")
         table.notes.append(f"Full-size U²-Net: auto-selection picks {chosen} (measured per machine; OpenVINO is the 'cleancut' row above).")
 
 

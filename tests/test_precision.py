@@ -12,7 +12,7 @@ import pytest
 
 from cleancut import backends, models, precision
 from cleancut.errors import ModelError
-from cleancut.session import Session, _cpu_threads
+from cleancut.session import Session
 
 
 @pytest.fixture
@@ -59,7 +59,7 @@ def test_quantize_measures_each_reduced_backend_against_fp32(cache):
 
 
 def test_auto_selection_considers_only_variants_within_the_bound(cache, graph):
-    threads = _cpu_threads()
+    threads = backends.usable_cpus()
     precision.save(graph, threads, [verdict("openvino-cpu-bf16", 50.0, 0.5, 1.5), verdict("openvino-cpu-int8", 30.0, 40.0, 80.0)])
     assert precision.qualified(graph, threads) == ["openvino-cpu-bf16"]
     Session(cache / "u2netp.onnx")
@@ -74,7 +74,7 @@ def test_precision_fast_takes_the_fastest_usable_variant_and_logs_its_error(cach
     if not bf16_runs(graph):
         pytest.skip("this CPU has no bf16 arithmetic")
     # int8 is faster but its masks are broken (mean error over the usable bound): bf16 is taken.
-    precision.save(graph, _cpu_threads(), [verdict("openvino-cpu-bf16", 50.0, 4.5, 9.5), verdict("openvino-cpu-int8", 30.0, 46.0, 80.0)])
+    precision.save(graph, backends.usable_cpus(), [verdict("openvino-cpu-bf16", 50.0, 4.5, 9.5), verdict("openvino-cpu-int8", 30.0, 46.0, 80.0)])
     with caplog.at_level(logging.WARNING, logger="cleancut.session"):
         session = Session(cache / "u2netp.onnx", precision="fast")
     assert session.backend == "openvino-cpu-bf16"

@@ -146,6 +146,14 @@ def load(name: str, graph: Path, threads: int):
         raise BackendUnavailable(f"{name} cannot run this model: {e}") from e
 
 
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity mask where the OS has one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
 def cpu_model() -> str:
     """The CPU's model name (benchmarks record it; backend choices are cached per CPU)."""
     try:

@@ -266,13 +266,12 @@ def models_command(action) -> None:
 def backends_command(threads) -> None:
     """Time every inference backend on the default model and print the table (fastest first)."""
     from . import backends
-    from .session import _cpu_threads
 
     try:
         graph = models.prepared_graph(models.default_model_path())
     except CleancutError as e:
         raise Fail(str(e)) from None
-    table = backends.measure(graph, threads or _cpu_threads(), (320, 320))
+    table = backends.measure(graph, threads or backends.usable_cpus(), (320, 320))
     for timing in sorted(table, key=lambda t: (t.median_ms is None, t.median_ms or 0)):
         shown = f"{timing.median_ms:8.1f} ms" if timing.median_ms is not None else "   unavailable"
         click.echo(f"{timing.backend:22s} {shown}  {timing.note}")
@@ -287,7 +286,6 @@ def quantize_command(images, model, threads) -> None:
     """Make the INT8 network and measure every reduced-precision backend against fp32 here."""
     from . import backends, precision
     from .decode import decode
-    from .session import _cpu_threads
 
     if images:
         try:
@@ -299,7 +297,7 @@ def quantize_command(images, model, threads) -> None:
         calibration, held_out = precision.sample_photos()
     if len(held_out) < 2:
         raise Fail("need at least 4 photos: pass --images DIR (or install scikit-image for its sample photos)")
-    threads = threads or _cpu_threads()
+    threads = threads or backends.usable_cpus()
     try:
         graph = models.prepared_graph(models.resolve(model)[1])
         try:

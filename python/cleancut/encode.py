@@ -19,6 +19,7 @@ import numpy as np
 from PIL import Image
 
 from . import _native
+from .backends import usable_cpus
 from .errors import InvalidInputError
 
 try:
@@ -40,8 +41,7 @@ def _band_pool() -> ThreadPoolExecutor:
     global _pool
     with _pool_lock:
         if _pool is None:
-            _pool = ThreadPoolExecutor(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1,
-                                       thread_name_prefix="cleancut-png")
+            _pool = ThreadPoolExecutor(usable_cpus(), thread_name_prefix="cleancut-png")
         return _pool
 
 

@@ -18,13 +18,6 @@ from .prepare import IMAGENET_MEAN, IMAGENET_STD, prepare
 log = logging.getLogger(__name__)
 
 
-def _cpu_threads() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
-
-
 class Session:
     """One loaded model. ``predict`` maps images to saliency maps; thread-safe, GIL-free while running.
 
@@ -49,7 +42,7 @@ class Session:
         self.name = name or os.path.splitext(os.path.basename(os.fspath(model_path)))[0]
         self.model_path = os.fspath(model_path)
         self.mean, self.std = mean, std
-        threads = threads or _cpu_threads()
+        threads = threads or backends.usable_cpus()
         try:
             graph = models.prepared_graph(Path(model_path))
         except Exception as e:  # onnx raises its own exception types for unreadable files
