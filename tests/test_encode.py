@@ -1,6 +1,8 @@
 """The PNG encoder: lossless (Pillow decodes exactly what went in) at every level and shape."""
 
 import io
+import os
+import signal
 import zlib
 
 import numpy as np
@@ -65,3 +67,19 @@ def test_bands_deflated_in_parallel_make_one_valid_zlib_stream(level):
     with Image.open(io.BytesIO(data)) as image:
         image.load()  # Pillow checks the zlib stream's Adler-32 and the chunk CRCs
         assert np.array_equal(np.asarray(image), pixels)
+
+
+def test_a_forked_child_encodes_with_its_own_band_workers():
+    """The parent's band threads do not exist in a fork; the child must start its own, not wait forever."""
+    pixels = np.random.default_rng(7).integers(0, 256, (600, 64, 4), dtype=np.uint8)
+    expected = encode.to_png(pixels)  # the parent's band workers are running now
+    read_end, write_end = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child
+        signal.alarm(20)
+        os.write(write_end, b"same" if encode.to_png(pixels) == expected else b"different")
+        os._exit(0)
+    os.close(write_end)
+    _, status = os.waitpid(child, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, "the child hung or crashed"
+    assert os.read(read_end, 16) == b"same"
