@@ -171,6 +171,19 @@ def test_jpeg_fast_path_decodes_the_pixels_pillow_decodes(monkeypatch, name, par
     assert np.array_equal(fast, np.asarray(Image.open(io.BytesIO(data)).convert("RGB")))
 
 
+def test_jpegs_with_recoverable_damage_decode_as_pillow_decodes_them():
+    """libjpeg-turbo's strict mode refuses these; Pillow accepts them, and so must we."""
+    from cleancut import decode
+
+    data = png_bytes(Image.fromarray(PHOTOS["coffee"]), "JPEG")
+    scan = data.index(b"\xff\xda")
+    damaged = [data[:scan] + b"\x00\x00\x00" + data[scan:],  # stray bytes before a marker
+               data[: len(data) // 2] + b"\xff\xd0\xff\xd3" + data[len(data) // 2 + 4 :]]  # bogus restart markers
+    for jpeg in damaged:
+        with Image.open(io.BytesIO(jpeg)) as image:
+            assert np.array_equal(decode.decode(jpeg), np.asarray(image.convert("RGB")))
+
+
 @pytest.mark.parametrize("mode", ["L", "CMYK"])
 def test_grey_and_cmyk_jpegs_decode_as_pillow_converts_them(mode):
     from cleancut import decode

@@ -80,11 +80,14 @@ def _upright(image: Image.Image) -> bool:
         return True
 
 
-def _decode_jpeg(data: bytes) -> np.ndarray:
+def _decode_jpeg(data: bytes) -> np.ndarray | None:
+    """The pixels, or None where libjpeg-turbo reports damage: Pillow then decides, as it always
+    has, accepting JPEGs with recoverable errors (stray bytes, bad restart markers) and refusing
+    truncated ones."""
     try:
         return simplejpeg.decode_jpeg(data, "RGB")
-    except ValueError as e:
-        raise ImageDecodeError(f"cannot decode the JPEG image (truncated or corrupt?): {e}") from e
+    except ValueError:
+        return None
 
 
 def _orient(image: Image.Image, target: tuple[int, int] | None = None) -> tuple[Image.Image, tuple[int, int] | None]:
@@ -144,7 +147,9 @@ def decode(
         image = _open(data, max_pixels)
         target = _fit(image.width, image.height, max_side)
         if simplejpeg is not None and target is None and image.format == "JPEG" and image.mode == "RGB" and _upright(image):
-            return _decode_jpeg(data)
+            pixels = _decode_jpeg(data)
+            if pixels is not None:
+                return pixels
         image, target = _orient(_load(image, target), target)
     elif isinstance(data, Image.Image):
         _check_size(data.width, data.height, max_pixels)
