@@ -7,7 +7,10 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
+import numpy as np
 import pytest
 
 from cleancut import backends, models, precision
@@ -28,25 +31,32 @@ def graph(cache, model_path):
     return models.prepared_graph(cache / model_path.name)
 
 
-def bf16_runs(graph) -> bool:
-    try:
-        backends.load("openvino-cpu-bf16", graph, 1)
-        return True
-    except backends.BackendUnavailable:
-        return False
+def cpu_has_bf16() -> bool:
+    import openvino as ov
+
+    return "BF16" in ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+
+
+@pytest.fixture(scope="module")
+def quantized(tmp_path_factory, model_path):
+    """`cleancut quantize` run once, in a cache folder of its own: (folder, its stdout)."""
+    folder = tmp_path_factory.mktemp("quantized")
+    shutil.copy(model_path, folder / model_path.name)
+    result = subprocess.run([sys.executable, "-m", "cleancut", "quantize"], capture_output=True, text=True, timeout=900,
+                            env={**os.environ, "CLEANCUT_HOME": str(folder)})
+    assert result.returncode == 0, result.stderr
+    return folder, result.stdout
 
 
 def verdict(name, ms, mae_mean, mae_max):
     return precision.Verdict(name, ms, 100.0, mae_mean, mae_max, photos=6)
 
 
-def test_quantize_measures_each_reduced_backend_against_fp32(cache):
-    result = subprocess.run([sys.executable, "-m", "cleancut", "quantize"], capture_output=True, text=True, timeout=900,
-                            env={**os.environ, "CLEANCUT_HOME": str(cache)})
-    assert result.returncode == 0, result.stderr
-    lines = result.stdout.splitlines()
+def test_quantize_measures_each_reduced_backend_against_fp32(quantized):
+    folder, stdout = quantized
+    lines = stdout.splitlines()
     assert lines[0].startswith("each against its fp32 backend, on 6 held-out photos")
-    stored = json.loads((cache / "precision.json").read_text())
+    stored = json.loads((folder / "precision.json").read_text())
     (verdicts,) = stored.values()
     assert [v["backend"] for v in verdicts] == backends.REDUCED
     int8 = next(v for v in verdicts if v["backend"] == "openvino-cpu-int8")
@@ -55,7 +65,41 @@ def test_quantize_measures_each_reduced_backend_against_fp32(cache):
         assert line.startswith(v["backend"])
         if v["median_ms"] is not None:
             assert ("qualifies" in line) == (v["mae_max"] <= precision.MAX_MAE)
-    assert precision.int8_model_path(models.prepared_graph(cache / "u2netp.onnx")).is_file()
+    assert any(folder.glob("prepared/*-int8.xml"))
+
+
+def test_bf16_with_fp32_islands_qualifies(quantized, cache, graph):
+    """A few convolutions in fp32 keep the bf16 network's masks within the bound on every held-out photo."""
+    if not cpu_has_bf16():
+        pytest.skip("this CPU has no bf16 arithmetic")
+    folder, stdout = quantized
+    (verdicts,) = json.loads((folder / "precision.json").read_text()).values()
+    bf16 = next(v for v in verdicts if v["backend"] == "openvino-cpu-bf16")
+    assert bf16["mae_max"] <= precision.MAX_MAE and bf16["median_ms"] < bf16["fp32_ms"]
+    kept = stdout.splitlines()[-1]
+    assert kept.startswith("bf16 network: ") and 0 < int(kept.split()[2]) <= 12, "a few of u2netp's 119 convolutions"
+    assert (folder / precision.bf16_model_path(graph).relative_to(cache)).is_file()
+
+
+def test_marked_layers_keep_fp32_in_a_bf16_network(graph):
+    """The mechanism the islands rest on: with every layer marked, OpenVINO's bf16 mode computes what fp32 does."""
+    if not cpu_has_bf16():
+        pytest.skip("this CPU has no bf16 arithmetic")
+    import openvino as ov
+
+    from cleancut import bf16_islands
+
+    x = np.random.default_rng(0).standard_normal((1, 3, 320, 320)).astype(np.float32)
+    core = ov.Core()
+    original = core.read_model(str(graph))
+    original.reshape({original.inputs[0]: [1, 3, 320, 320]})
+    fp32 = core.compile_model(original, "CPU", {"INFERENCE_PRECISION_HINT": "f32"}).create_infer_request().infer({0: x})[0]
+    with tempfile.TemporaryDirectory() as scratch:
+        ir = bf16_islands._MarkedIR(bf16_islands._rebuilt(graph), Path(scratch))
+        marked = ir.compile(set(ir.layers), threads=2).infer({0: x})[0]
+        unmarked = ir.compile(set(), threads=2).infer({0: x})[0]
+    assert np.abs(marked - fp32).max() <= 1e-5
+    assert np.abs(unmarked - fp32).max() > 1e-3, "bf16 where nothing is marked"
 
 
 def test_auto_selection_considers_only_variants_within_the_bound(cache, graph):
@@ -68,11 +112,15 @@ def test_auto_selection_considers_only_variants_within_the_bound(cache, graph):
     assert "openvino-cpu-bf16" in measured and "openvino-cpu-int8" not in measured
 
 
-def test_precision_fast_takes_the_fastest_usable_variant_and_logs_its_error(cache, graph, caplog):
+def test_precision_fast_takes_the_fastest_usable_variant_and_logs_its_error(cache, graph, quantized, caplog):
     with pytest.raises(ModelError, match="cleancut quantize"):
         Session(cache / "u2netp.onnx", precision="fast")  # nothing measured yet
-    if not bf16_runs(graph):
+    if not cpu_has_bf16():
         pytest.skip("this CPU has no bf16 arithmetic")
+    bf16_network = precision.bf16_model_path(graph)
+    made = quantized[0] / bf16_network.relative_to(cache)
+    shutil.copy(made, bf16_network)
+    shutil.copy(made.with_suffix(".bin"), bf16_network.with_suffix(".bin"))
     # int8 is faster but its masks are broken (mean error over the usable bound): bf16 is taken.
     precision.save(graph, backends.usable_cpus(), [verdict("openvino-cpu-bf16", 50.0, 4.5, 9.5), verdict("openvino-cpu-int8", 30.0, 46.0, 80.0)])
     with caplog.at_level(logging.WARNING, logger="cleancut.session"):

@@ -86,28 +86,28 @@ class OrtBackend:
 
 
 class OpenVinoBackend:
-    """OpenVINO on the CPU: fp32 (``openvino-cpu``), bf16 arithmetic (``openvino-cpu-bf16``), or
-    the INT8 network `cleancut quantize` made (``openvino-cpu-int8``)."""
+    """OpenVINO on the CPU: fp32 (``openvino-cpu``), or a network `cleancut quantize` made: bf16
+    with fp32 islands (``openvino-cpu-bf16``) or INT8 (``openvino-cpu-int8``)."""
 
     def __init__(self, name: str, graph: Path, threads: int) -> None:
         try:
             import openvino as ov
         except ImportError:
             raise BackendUnavailable(f"{name}: the openvino package is not installed (pip install 'cleancut[openvino]')") from None
+        from . import precision
         from .models import cache_dir
 
         self._core = ov.Core()
         # Compiled networks are cached on disk: a cold `cleancut i` then skips most of compile_model.
         self._core.set_property({"CACHE_DIR": str(cache_dir() / "openvino")})
-        if name == "openvino-cpu-int8":
-            from .precision import int8_model_path
-
-            quantized = int8_model_path(graph)
-            if not quantized.is_file():
-                raise BackendUnavailable(f"{name}: no INT8 network for this model yet (run `cleancut quantize`)")
-            graph = quantized
         if name == "openvino-cpu-bf16" and "BF16" not in self._core.get_property("CPU", "OPTIMIZATION_CAPABILITIES"):
             raise BackendUnavailable(f"{name}: this CPU has no bf16 arithmetic")
+        made = {"openvino-cpu-bf16": ("bf16", precision.bf16_model_path), "openvino-cpu-int8": ("INT8", precision.int8_model_path)}
+        if name in made:
+            kind, path_of = made[name]
+            graph = path_of(graph)
+            if not graph.is_file():
+                raise BackendUnavailable(f"{name}: no {kind} network for this model yet (run `cleancut quantize`)")
         self._model = self._core.read_model(os.fspath(graph))
         # Without the explicit f32 hint OpenVINO silently runs bf16 on CPUs that have it, which
         # moves the mask by several levels; bf16 only where asked for by name.

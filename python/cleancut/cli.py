@@ -283,7 +283,7 @@ def backends_command(threads) -> None:
 @click.option("-m", "--model", default=models.DEFAULT_MODEL, show_default=True)
 @click.option("--threads", type=click.IntRange(1), default=None, help="threads per inference (default: all cores)")
 def quantize_command(images, model, threads) -> None:
-    """Make the INT8 network and measure every reduced-precision backend against fp32 here."""
+    """Make the bf16 and INT8 networks and measure every reduced-precision backend against fp32 here."""
     from . import backends, precision
     from .decode import decode
 
@@ -300,6 +300,11 @@ def quantize_command(images, model, threads) -> None:
     threads = threads or backends.usable_cpus()
     try:
         graph = models.prepared_graph(models.resolve(model)[1])
+        kept_fp32 = None
+        try:
+            kept_fp32 = precision.make_bf16(graph, calibration, (320, 320), threads)
+        except backends.BackendUnavailable as e:
+            click.echo(f"bf16 skipped: {e}", err=True)
         try:
             precision.quantize_int8(graph, calibration, (320, 320))
         except backends.BackendUnavailable as e:
@@ -318,6 +323,8 @@ def quantize_command(images, model, threads) -> None:
                        if v.mae_mean <= precision.FAST_MAX_MEAN_MAE else "unusable")
             click.echo(f"{v.backend:22s} {v.median_ms:7.1f} ms  {v.speedup:4.2f}x {backends.FP32_OF[v.backend]}  "
                        f"MAE mean {v.mae_mean:5.2f}  worst {v.mae_max:5.2f}  {verdict}")
+    if kept_fp32 is not None:
+        click.echo(f"bf16 network: {len(kept_fp32)} convolutions kept in fp32 (the mask is sensitive to them): {', '.join(kept_fp32)}")
 
 
 @cli.command("bench")

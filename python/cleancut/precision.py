@@ -1,6 +1,6 @@
-"""Reduced precision: `cleancut quantize` makes the INT8 network (NNCF) and measures every
-reduced-precision backend (OpenVINO bf16 and INT8 on the CPU, fp16 on CUDA) against its fp32
-counterpart on held-out photos — speed, and the mask's error at full size. Auto-selection considers only variants within MAX_MAE on every held-out photo;
+"""Reduced precision: `cleancut quantize` makes the bf16 network (bf16 with fp32 islands) and the
+INT8 network (NNCF) and measures every reduced-precision backend (OpenVINO bf16 and INT8 on the
+CPU, fp16 on CUDA) against its fp32 counterpart on held-out photos — speed, and the mask's error at full size. Auto-selection considers only variants within MAX_MAE on every held-out photo;
 ``precision="fast"`` takes the fastest measured one and says what error it costs.
 
 The verdicts are kept per machine (CPU, runtime versions) and model in the cache folder.
@@ -54,6 +54,25 @@ class Verdict:
 def int8_model_path(graph: Path) -> Path:
     """Where the INT8 network made from a prepared graph lives (OpenVINO IR, next to the graph)."""
     return graph.with_name(f"{graph.stem}-int8.xml")
+
+
+def bf16_model_path(graph: Path) -> Path:
+    """Where the bf16-with-fp32-islands network made from a prepared graph lives (next to it)."""
+    return graph.with_name(f"{graph.stem}-bf16.xml")
+
+
+def make_bf16(graph: Path, calibration: Sequence[np.ndarray], size: tuple[int, int], threads: int) -> list[str]:
+    """The network for ``openvino-cpu-bf16`` (bf16_islands.py), its islands chosen on
+    ``calibration``; returns the convolutions kept in fp32."""
+    try:
+        import openvino as ov
+    except ImportError:
+        raise backends.BackendUnavailable("bf16 needs OpenVINO: pip install 'cleancut[openvino]'") from None
+    if "BF16" not in ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES"):
+        raise backends.BackendUnavailable("this CPU has no bf16 arithmetic")
+    from . import bf16_islands
+
+    return bf16_islands.build(graph, bf16_model_path(graph), [_network_input(p, size) for p in calibration], threads)
 
 
 def _verdicts_file() -> Path:
