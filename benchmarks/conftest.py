@@ -65,6 +65,25 @@ def model_path():
     return path
 
 
+@pytest.fixture(scope="session")
+def reduced_precision(model_path, table):
+    """What `cleancut quantize` measured here (run once if it has not been): auto-selection uses a
+    reduced-precision backend only where that found its masks within the bound."""
+    import subprocess
+    import sys
+
+    from cleancut import backends, models, precision
+
+    graph, threads = models.prepared_graph(model_path), backends.usable_cpus()
+    if not precision.load_verdicts(graph, threads):
+        subprocess.run([sys.executable, "-m", "cleancut", "quantize"], check=True, capture_output=True)
+    verdicts = precision.load_verdicts(graph, threads)
+    table.notes.append("Reduced precision (`cleancut quantize`, held-out photos, full-size mask error vs its fp32 backend): " + "; ".join(
+        f"{v.backend} {v.speedup:.2f}x, worst {v.mae_max:.2f}/255 ({'qualifies' if v.qualifies else 'not used by auto'})"
+        for v in verdicts if v.median_ms is not None) + ".")
+    return verdicts
+
+
 @pytest.fixture
 def timed(benchmark, table):
     """timed(group, name, fn, rounds): pytest-benchmark's timing, recorded for the table."""

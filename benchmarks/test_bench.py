@@ -26,31 +26,37 @@ def jpeg(size):
     return buffer.getvalue()
 
 @pytest.fixture(scope="module")
-def sessions(model_path):
-    """cleancut on rembg's own backend (ONNX Runtime CPU), cleancut's measured choice, and rembg."""
+def sessions(model_path, reduced_precision):
+    """cleancut on rembg's own backend (ONNX Runtime CPU), on the fastest fp32 backend here, on the
+    auto-picked one (reduced precision where `cleancut quantize` found it within the bound), and rembg."""
     import rembg
 
+    from cleancut import backends, models
     from cleancut.session import Session
 
-    return Session(model_path, backend="onnxruntime-cpu"), default_session(), rembg.new_session("u2netp")
+    graph = models.prepared_graph(model_path)
+    fastest_fp32 = backends.choose(graph, graph.stem, backends.usable_cpus(), (320, 320), models.cache_dir() / "backends.json")
+    return (Session(model_path, backend="onnxruntime-cpu"), Session(model_path, backend=fastest_fp32), default_session(),
+            rembg.new_session("u2netp"))
 
 
 @pytest.mark.parametrize("size", SIZES)
-@pytest.mark.parametrize("who", ["cleancut", "cleancut-auto", "rembg"])
+@pytest.mark.parametrize("who", ["cleancut", "cleancut-fp32", "cleancut-auto", "rembg"])
 def test_end_to_end_bytes_to_png(timed, table, sessions, size, who):
     import rembg
 
     data = jpeg(size)
-    same_backend, auto, theirs = sessions
-    group = f"bytes->PNG {size}x{size}, same ONNX Runtime backend"
-    auto_group = f"bytes->PNG {size}x{size}, auto backend ({auto.backend})"
-    if who == "cleancut":
-        timed(group, "cleancut", lambda: cleancut.remove(data, session=same_backend), rounds=10)
-    elif who == "cleancut-auto":
-        timed(auto_group, "cleancut", lambda: cleancut.remove(data, session=auto), rounds=10)
+    same_backend, fp32, auto, theirs = sessions
+    groups = {"cleancut": f"bytes->PNG {size}x{size}, same ONNX Runtime backend",
+              "cleancut-fp32": f"bytes->PNG {size}x{size}, fastest fp32 backend ({fp32.backend})",
+              "cleancut-auto": f"bytes->PNG {size}x{size}, auto backend ({auto.backend})"}
+    session = {"cleancut": same_backend, "cleancut-fp32": fp32, "cleancut-auto": auto}
+    if who in groups:
+        timed(groups[who], "cleancut", lambda: cleancut.remove(data, session=session[who]), rounds=10)
     else:
-        timed(group, "rembg 2.0.86", lambda: rembg.remove(data, session=theirs), rounds=10)
-        table.add(auto_group, "rembg 2.0.86", table.rows[group]["rembg 2.0.86"])
+        timed(groups["cleancut"], "rembg 2.0.86", lambda: rembg.remove(data, session=theirs), rounds=10)
+        for group in list(groups.values())[1:]:
+            table.add(group, "rembg 2.0.86", table.rows[groups["cleancut"]]["rembg 2.0.86"])
 
 
 @pytest.mark.parametrize("who", ["cleancut", "cleancut-auto", "rembg"])
@@ -59,7 +65,7 @@ def test_alpha_matting_1024(timed, table, sessions, who):
     import rembg
 
     data = jpeg(1024)
-    same_backend, auto, theirs = sessions
+    same_backend, _, auto, theirs = sessions
     group = "bytes->PNG 1024x1024 with alpha_matting=True, same ONNX Runtime backend"
     auto_group = f"bytes->PNG 1024x1024 with alpha_matting=True, auto backend ({auto.backend})"
     if who == "cleancut":
@@ -75,22 +81,23 @@ def test_alpha_matting_1024(timed, table, sessions, who):
 @pytest.mark.parametrize("who", ["cleancut", "one remove() call per image"])
 def test_remove_batch_vs_single_calls(timed, sessions, size, who):
     items = [jpeg(size)] * 6
-    auto = sessions[1]
-    group = f"6 images {size}x{size}: remove_batch vs single calls"
+    auto = sessions[2]
+    group = f"6 images {size}x{size}: remove_batch vs single calls ({auto.backend})"
     if who == "cleancut":
         timed(group, "cleancut", lambda: cleancut.remove_batch(items, session=auto), rounds=3)
     else:
         timed(group, who, lambda: [cleancut.remove(item, session=auto) for item in items], rounds=3)
 
 
-@pytest.mark.parametrize("who", ["cleancut", "onnxruntime-cpu"])
+@pytest.mark.parametrize("who", ["cleancut", "fastest fp32", "onnxruntime-cpu"])
 def test_inference_backends(timed, sessions, who):
-    """One u2netp inference: the auto-chosen backend against ONNX Runtime (rembg's)."""
-    same_backend, auto, _ = sessions
+    """One u2netp inference: the auto-chosen backend against the fastest fp32 one and ONNX Runtime (rembg's)."""
+    same_backend, fp32, auto, _ = sessions
     batch = auto.new_input(1)
     prepare.prepare(photo(512), batch)
-    session = auto if who == "cleancut" else same_backend
-    timed(f"u2netp inference ({auto.backend} chosen)", who, lambda: session.infer(batch), rounds=10)
+    session, name = {"cleancut": (auto, who), "fastest fp32": (fp32, f"fastest fp32 ({fp32.backend})"),
+                     "onnxruntime-cpu": (same_backend, who)}[who]
+    timed(f"u2netp inference ({auto.backend} chosen)", name, lambda: session.infer(batch), rounds=10)
 
 
 @pytest.fixture(scope="module")
@@ -133,7 +140,7 @@ def test_prepare_2048(timed, sessions, who):
     else:
         pil = Image.fromarray(image)
         timed("prepare 2048x2048 -> 320x320", who,
-              lambda: sessions[2].normalize(pil, MEAN, STD, (320, 320)), rounds=10)
+              lambda: sessions[3].normalize(pil, MEAN, STD, (320, 320)), rounds=10)
 
 @pytest.mark.parametrize("size", [1024, 2048])
 @pytest.mark.parametrize("who", ["cleancut", "PIL LANCZOS (rembg)", "OpenCV INTER_LANCZOS4"])

@@ -169,7 +169,7 @@ def _versions() -> dict[str, str]:
     from importlib import metadata
 
     found = {}
-    for package in ("onnxruntime", "onnxruntime-gpu", "openvino"):
+    for package in ("cleancut", "onnxruntime", "onnxruntime-gpu", "openvino"):
         try:
             found[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
@@ -211,7 +211,7 @@ def measure(graph: Path, threads: int, input_size: tuple[int, int], names: list[
 
 
 def machine_key(model_md5: str, **extra) -> str:
-    """What a measurement holds for: this CPU, these runtime versions, this model."""
+    """What a measurement holds for: this CPU, this cleancut and these runtimes, this model."""
     return json.dumps({"cpu": cpu_model(), "versions": _versions(), "model": model_md5, **extra}, sort_keys=True)
 
 
