@@ -1,10 +1,10 @@
 """bf16 with fp32 islands: the network `openvino-cpu-bf16` runs.
 
 bf16 arithmetic runs u2netp about 1.7x faster than fp32 on CPUs that have it, but moves its mask by
-up to 9.5/255. Nearly all of that comes from a few convolutions (in u2netp, the last ones of two
-decoder stages, each fed by an upsampled map). Each convolution is measured alone in bf16 on the
-calibration photos; those that move the network's map keep fp32, with the concat and resize that
-feed them, and everything else runs in bf16.
+up to 9.5/255. Nearly all of that comes from a few convolutions (in u2netp 4 of 119, each merging
+an upsampled map with its skip connection late in the decoder). Each convolution is measured alone
+in bf16 on the calibration photos; those that move the network's map keep fp32, with the concat
+and resize that feed them, and everything else runs in bf16.
 
 OpenVINO keeps a layer at its own precision where the IR marks it (the DisablePrecisionConversion
 runtime attribute, which only the IR reader creates). Its CPU plugin loses the mark on MaxPool-8
@@ -116,7 +116,8 @@ class _MarkedIR:
 
         core = ov.Core()
         model = core.read_model(self.text(keep), self.weights)
-        model.reshape({model.inputs[0]: [1, *(d.get_length() for d in list(model.inputs[0].get_partial_shape())[1:])]})
+        dims = list(model.inputs[0].get_partial_shape())[1:]
+        model.reshape({model.inputs[0]: [1, *(d.get_length() if d.is_static else 320 for d in dims)]})
         config = {"INFERENCE_PRECISION_HINT": "bf16", "INFERENCE_NUM_THREADS": threads, "PERFORMANCE_HINT": "LATENCY"}
         return core.compile_model(model, "CPU", config).create_infer_request()
 
