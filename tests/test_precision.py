@@ -140,3 +140,17 @@ def test_unreadable_verdicts_are_ignored_with_a_warning(cache, graph):
 def test_bad_precision_is_a_clear_error(cache):
     with pytest.raises(ModelError, match="precision must be"):
         Session(cache / "u2netp.onnx", precision="half")
+
+
+def test_cleancut_backends_times_qualified_variants_and_says_how_to_measure_them(cache, graph):
+    def table() -> str:
+        result = subprocess.run([sys.executable, "-m", "cleancut", "backends"], capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    before = table()
+    assert before.startswith(("onnxruntime-cpu", "openvino-cpu")) and "openvino-cpu-bf16" not in before
+    assert "not measured on this machine yet: `cleancut quantize`" in before
+    precision.save(graph, backends.usable_cpus(), [verdict("openvino-cpu-bf16", 50.0, 0.5, 1.5), verdict("openvino-cpu-int8", 30.0, 40.0, 80.0)])
+    after = table()
+    assert "openvino-cpu-bf16" in after and "openvino-cpu-int8" not in after and "not measured" not in after

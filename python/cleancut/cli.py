@@ -264,22 +264,27 @@ def models_command(action) -> None:
 @cli.command("backends")
 @click.option("--threads", type=click.IntRange(1), default=None, help="threads per inference (default: all cores)")
 def backends_command(threads) -> None:
-    """Time every inference backend on the default model and print the table (fastest first)."""
-    from . import backends
+    """Time every inference backend auto-selection may pick here on the default model (fastest first)."""
+    from . import backends, precision
 
+    threads = threads or backends.usable_cpus()
     try:
         graph = models.prepared_graph(models.default_model_path())
     except CleancutError as e:
         raise Fail(str(e)) from None
-    table = backends.measure(graph, threads or backends.usable_cpus(), (320, 320))
+    qualified = precision.qualified(graph, threads)
+    table = backends.measure(graph, threads, (320, 320), [n for n in backends.NAMES if n not in backends.REDUCED or n in qualified])
     for timing in sorted(table, key=lambda t: (t.median_ms is None, t.median_ms or 0)):
         shown = f"{timing.median_ms:8.1f} ms" if timing.median_ms is not None else "   unavailable"
         click.echo(f"{timing.backend:22s} {shown}  {timing.note}")
+    if not precision.load_verdicts(graph, threads):
+        click.echo("reduced precision is not measured on this machine yet: `cleancut quantize` measures it, and "
+                   f"auto-selection then also considers what keeps the mask within {precision.MAX_MAE:g}/255 of fp32")
 
 
 @cli.command("quantize")
 @click.option("--images", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="photos: every other one calibrates INT8, the rest measure the error (default: scikit-image's samples)")
+              help="photos: every other one calibrates (bf16 islands, INT8), the rest measure the error (default: scikit-image's samples)")
 @click.option("-m", "--model", default=models.DEFAULT_MODEL, show_default=True)
 @click.option("--threads", type=click.IntRange(1), default=None, help="threads per inference (default: all cores)")
 def quantize_command(images, model, threads) -> None:
