@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from cleancut import _native, backends
 from cleancut.server import ServerConfig, create_app
 from cleancut.session import Session
 from serving import photo_bytes, running, tiny_model
@@ -71,6 +72,7 @@ def test_edge_options(server):
 def test_health_docs_and_page(server):
     health = httpx.get(f"{server}/healthz").json()
     assert health["status"] == "ok" and health["model"] == "u2netp"
+    assert health["backend"] in backends.NAMES and health["isa"] in _native.available_isas
     assert httpx.get(f"{server}/docs").status_code == 200
     assert "/api/remove" in httpx.get(f"{server}/openapi.json").json()["paths"]
     page = httpx.get(f"{server}/")

@@ -290,10 +290,11 @@ def create_app(config: ServerConfig | None = None, session: Session | None = Non
 
     @app.get("/healthz")
     async def healthz() -> JSONResponse:
-        """Liveness plus batching and cache counters."""
+        """Liveness, what runs the cuts, and batching and cache counters."""
         return JSONResponse({
             "status": "ok",
             "model": session.name,
+            "backend": session.backend,
             "isa": _native.active.isa,
             "batches": batcher.batches,
             "images": batcher.items,
