@@ -85,6 +85,11 @@ class OrtBackend:
         return self._session.run(self._outputs, {self.input_name: batch})[0][:, 0]
 
 
+def cpu_has_bf16(core) -> bool:
+    """Whether this CPU does bf16 arithmetic, as OpenVINO's ``core`` sees it."""
+    return "BF16" in core.get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+
+
 class OpenVinoBackend:
     """OpenVINO on the CPU: fp32 (``openvino-cpu``), or a network `cleancut quantize` made: bf16
     with fp32 islands (``openvino-cpu-bf16``) or INT8 (``openvino-cpu-int8``)."""
@@ -100,7 +105,7 @@ class OpenVinoBackend:
         self._core = ov.Core()
         # Compiled networks are cached on disk: a cold `cleancut i` then skips most of compile_model.
         self._core.set_property({"CACHE_DIR": str(cache_dir() / "openvino")})
-        if name == "openvino-cpu-bf16" and "BF16" not in self._core.get_property("CPU", "OPTIMIZATION_CAPABILITIES"):
+        if name == "openvino-cpu-bf16" and not cpu_has_bf16(self._core):
             raise BackendUnavailable(f"{name}: this CPU has no bf16 arithmetic")
         made = {"openvino-cpu-bf16": ("bf16", precision.bf16_model_path), "openvino-cpu-int8": ("INT8", precision.int8_model_path)}
         if name in made:
@@ -200,7 +205,7 @@ def measure(graph: Path, threads: int, input_size: tuple[int, int], names: list[
     """Run each backend (default: the fp32 ones) a few times; unavailable ones are listed with the reason."""
     batch = np.random.default_rng(0).standard_normal((1, 3, *input_size)).astype(np.float32)
     table = []
-    for name in names or [n for n in NAMES if n not in REDUCED]:
+    for name in names or candidates():
         try:
             backend = load(name, graph, threads)
             table.append(Timing(name, median_ms(lambda: backend.infer(batch))))
@@ -215,6 +220,11 @@ def machine_key(model_md5: str, **extra) -> str:
     return json.dumps({"cpu": cpu_model(), "versions": _versions(), "model": model_md5, **extra}, sort_keys=True)
 
 
+def candidates(qualified: list[str] = ()) -> list[str]:
+    """The backends auto-selection times: every fp32 one, and the reduced-precision variants that qualified."""
+    return [n for n in NAMES if n not in REDUCED or n in qualified]
+
+
 def choose(graph: Path, model_md5: str, threads: int, input_size: tuple[int, int], cache_file: Path,
            qualified: list[str] = ()) -> str:
     """The fastest backend for this machine, model and thread count; measured once, then cached.
@@ -225,7 +235,7 @@ def choose(graph: Path, model_md5: str, threads: int, input_size: tuple[int, int
     entry = decisions.get(key)
     if isinstance(entry, dict) and entry.get("choice") in NAMES:
         return entry["choice"]
-    table = measure(graph, threads, input_size, [n for n in NAMES if n not in REDUCED or n in qualified])
+    table = measure(graph, threads, input_size, candidates(qualified))
     timed = [t for t in table if t.median_ms is not None]
     if not timed:
         raise BackendUnavailable("no backend can run this model: " + "; ".join(t.note for t in table))

@@ -15,13 +15,14 @@ with MaxPool-1 and Interpolate-4, which compute the same.
 from __future__ import annotations
 
 import logging
-import shutil
 import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+
+from .files import install_ir
 
 log = logging.getLogger(__name__)
 
@@ -155,8 +156,7 @@ def build(graph: Path, target: Path, inputs: Sequence[np.ndarray], threads: int)
         kept = {name for g in sensitive for name in islands[g]}
         staged = scratch / target.name
         staged.write_bytes(ir.text(kept))
-        shutil.copyfile(ir.weights_file, target.with_suffix(".bin"))  # weights first: the .xml marks it complete
-        shutil.move(staged, target)
+        install_ir(staged, ir.weights_file, target)
     names = [groups[g][0] for g in sensitive]
     log.info("bf16 network: %d of %d convolutions kept in fp32: %s", len(names), len(groups), ", ".join(names))
     return names

@@ -21,12 +21,16 @@ class Fail(click.ClickException):
         click.echo(f"cleancut: error: {self.message}", err=True)
 
 
+precision_option = click.option(
+    "--precision", type=click.Choice(["fp32", "fast"]), default="fp32", show_default=True,
+    help="fast: the fastest reduced-precision backend `cleancut quantize` measured (its error is printed)")
+
+
 def cut_options(command):
     """The options every cutting command shares."""
     for option in reversed([
         click.option("-m", "--model", default=models.DEFAULT_MODEL, show_default=True, help="model name or path to an .onnx file"),
-        click.option("--precision", type=click.Choice(["fp32", "fast"]), default="fp32", show_default=True,
-                     help="fast: the fastest reduced-precision backend `cleancut quantize` measured (its error is printed)"),
+        precision_option,
         click.option("-om", "--only-mask", is_flag=True, help="write the alpha mask only"),
         click.option("-ppm", "--post-process-mask", is_flag=True, help="rembg's binary mask post-processing"),
         click.option("-bgc", "--bgcolor", type=(int, int, int, int), default=None, metavar="R G B A", help="background colour"),
@@ -226,7 +230,7 @@ def cut_frames(width, height, pattern, **options):
 @click.option("--api-key", envvar="CLEANCUT_API_KEY", help="require this X-API-Key header")
 @click.option("--allow-url", is_flag=True, help="allow GET /api/remove?url=... (the server fetches URLs)")
 @click.option("-m", "--model", default=models.DEFAULT_MODEL, show_default=True)
-@click.option("--precision", type=click.Choice(["fp32", "fast"]), default="fp32", show_default=True, help="see `cleancut i --help`")
+@precision_option
 def serve(host, port, max_batch, max_wait_ms, max_queue, cache_mb, max_upload_mb, max_pixels, api_key, allow_url, model, precision):
     """Run the HTTP API and the WebUI."""
     import uvicorn
@@ -272,8 +276,7 @@ def backends_command(threads) -> None:
         graph = models.prepared_graph(models.default_model_path())
     except CleancutError as e:
         raise Fail(str(e)) from None
-    qualified = precision.qualified(graph, threads)
-    table = backends.measure(graph, threads, (320, 320), [n for n in backends.NAMES if n not in backends.REDUCED or n in qualified])
+    table = backends.measure(graph, threads, (320, 320), backends.candidates(precision.qualified(graph, threads)))
     for timing in sorted(table, key=lambda t: (t.median_ms is None, t.median_ms or 0)):
         shown = f"{timing.median_ms:8.1f} ms" if timing.median_ms is not None else "   unavailable"
         click.echo(f"{timing.backend:22s} {shown}  {timing.note}")
@@ -337,7 +340,7 @@ def quantize_command(images, model, threads) -> None:
 @click.option("--rounds", type=click.IntRange(1, 100), default=5, show_default=True, help="timed runs per size (median)")
 @click.option("--no-rembg", is_flag=True, help="time cleancut only")
 @click.option("-m", "--model", default=models.DEFAULT_MODEL, show_default=True)
-@click.option("--precision", type=click.Choice(["fp32", "fast"]), default="fp32", show_default=True, help="see `cleancut i --help`")
+@precision_option
 def bench_command(sizes, rounds, no_rembg, model, precision) -> None:
     """Time bytes->PNG cuts here, beside rembg when it is installed (same inputs, same process)."""
     from . import bench

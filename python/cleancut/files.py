@@ -23,6 +23,13 @@ def write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
+def install_ir(staged: Path, weights: Path, target: Path) -> None:
+    """Move an OpenVINO IR made in a scratch folder (``staged`` .xml, ``weights`` .bin) to ``target``
+    on the same file system: the weights first, so an .xml that exists always has its weights."""
+    os.replace(weights, target.with_suffix(".bin"))
+    os.replace(staged, target)
+
+
 def read_json_object(path: Path, what: str) -> dict:
     """A JSON object kept in the cache folder; {} when the file is missing, and {} with a warning
     when it is unreadable (a cache is rebuilt, never a reason to fail)."""

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import shutil
 import statistics
 import sys
 import tempfile
@@ -22,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from . import backends, models, refine
-from .files import read_json_object, write_atomically
+from .files import install_ir, read_json_object, write_atomically
 from .prepare import prepare
 
 log = logging.getLogger(__name__)
@@ -68,7 +67,7 @@ def make_bf16(graph: Path, calibration: Sequence[np.ndarray], size: tuple[int, i
         import openvino as ov
     except ImportError:
         raise backends.BackendUnavailable("bf16 needs OpenVINO: pip install 'cleancut[openvino]'") from None
-    if "BF16" not in ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES"):
+    if not backends.cpu_has_bf16(ov.Core()):
         raise backends.BackendUnavailable("this CPU has no bf16 arithmetic")
     from . import bf16_islands
 
@@ -100,8 +99,7 @@ def quantize_int8(graph: Path, calibration: Sequence[np.ndarray], size: tuple[in
     with tempfile.TemporaryDirectory(dir=target.parent) as scratch:
         staged = Path(scratch) / target.name
         ov.save_model(quantized, str(staged))
-        shutil.move(staged.with_suffix(".bin"), target.with_suffix(".bin"))  # weights first: the .xml marks it complete
-        shutil.move(staged, target)
+        install_ir(staged, staged.with_suffix(".bin"), target)
     return target
 
 
