@@ -34,7 +34,7 @@ def graph(cache, model_path):
 def cpu_has_bf16() -> bool:
     import openvino as ov
 
-    return "BF16" in ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+    return backends.cpu_has_bf16(ov.Core())
 
 
 @pytest.fixture(scope="module")
