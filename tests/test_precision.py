@@ -76,9 +76,41 @@ def test_bf16_with_fp32_islands_qualifies(quantized, cache, graph):
     (verdicts,) = json.loads((folder / "precision.json").read_text()).values()
     bf16 = next(v for v in verdicts if v["backend"] == "openvino-cpu-bf16")
     assert bf16["mae_max"] <= precision.MAX_MAE and bf16["median_ms"] < bf16["fp32_ms"]
-    kept = stdout.splitlines()[-1]
-    assert kept.startswith("bf16 network: ") and 0 < int(kept.split()[2]) <= 12, "a few of u2netp's 119 convolutions"
+    kept = next(line for line in stdout.splitlines() if line.startswith("bf16 network: "))
+    assert 0 < int(kept.split()[2]) <= 12, "a few of u2netp's 119 convolutions"
     assert (folder / precision.bf16_model_path(graph).relative_to(cache)).is_file()
+
+
+def runtime_precisions(network: Path, hint: str) -> dict[str, str]:
+    """Layer -> the precision OpenVINO's CPU plugin runs it in, for an IR compiled with ``hint``."""
+    import openvino as ov
+
+    core = ov.Core()
+    model = core.read_model(str(network))
+    model.reshape({model.inputs[0]: [1, 3, 320, 320]})
+    compiled = core.compile_model(model, "CPU", {"INFERENCE_PRECISION_HINT": hint})
+    return {op.get_friendly_name(): op.get_rt_info()["runtimePrecision"].astype(str) for op in compiled.get_runtime_model().get_ordered_ops()}
+
+
+def test_int8_where_cheap_qualifies_and_runs_those_convolutions_in_int8(quantized, cache, graph):
+    """The slowest convolutions the mask tolerates run INT8, the bf16 network's islands fp32, the
+    rest as the bf16 network; its masks stay within the bound on every held-out photo."""
+    folder, stdout = quantized
+    (verdicts,) = json.loads((folder / "precision.json").read_text()).values()
+    int8 = next(v for v in verdicts if v["backend"] == "openvino-cpu-int8")
+    assert int8["mae_max"] <= precision.MAX_MAE and int8["median_ms"] < int8["fp32_ms"]
+    line = next(line for line in stdout.splitlines() if line.startswith("INT8 network: "))
+    chosen = line.split(": ", 2)[2].split(", ")
+    assert 0 < int(line.split()[2]) == len(chosen) <= 20
+    has_bf16 = cpu_has_bf16()
+    ran = runtime_precisions(folder / precision.int8_model_path(graph).relative_to(cache), "bf16" if has_bf16 else "f32")
+    assert all(ran[name] in ("u8", "i8") for name in chosen)
+    others = {name: p for name, p in ran.items() if name.startswith("Conv_") and name.endswith("/WithoutBiases") and name not in chosen}
+    assert others and not any(p in ("u8", "i8") for p in others.values())
+    if has_bf16:
+        kept = next(line for line in stdout.splitlines() if line.startswith("bf16 network: ")).split(": ", 2)[2].split(", ")
+        assert all(ran[name] == "f32" for name in kept)
+        assert all(p == "bf16" for name, p in others.items() if name not in kept)
 
 
 def test_marked_layers_keep_fp32_in_a_bf16_network(graph):
@@ -87,7 +119,7 @@ def test_marked_layers_keep_fp32_in_a_bf16_network(graph):
         pytest.skip("this CPU has no bf16 arithmetic")
     import openvino as ov
 
-    from cleancut import bf16_islands
+    from cleancut import mixed_precision
 
     x = np.random.default_rng(0).standard_normal((1, 3, 320, 320)).astype(np.float32)
     core = ov.Core()
@@ -95,7 +127,7 @@ def test_marked_layers_keep_fp32_in_a_bf16_network(graph):
     original.reshape({original.inputs[0]: [1, 3, 320, 320]})
     fp32 = core.compile_model(original, "CPU", {"INFERENCE_PRECISION_HINT": "f32"}).create_infer_request().infer({0: x})[0]
     with tempfile.TemporaryDirectory() as scratch:
-        ir = bf16_islands._MarkedIR(bf16_islands._rebuilt(graph), Path(scratch))
+        ir = mixed_precision._MarkedIR(mixed_precision._rebuilt(graph), Path(scratch))
         marked = ir.compile(set(ir.layers), threads=2).infer({0: x})[0]
         unmarked = ir.compile(set(), threads=2).infer({0: x})[0]
     assert np.abs(marked - fp32).max() <= 1e-5

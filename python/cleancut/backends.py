@@ -115,8 +115,10 @@ class OpenVinoBackend:
                 raise BackendUnavailable(f"{name}: no {kind} network for this model yet (run `cleancut quantize`)")
         self._model = self._core.read_model(os.fspath(graph))
         # Without the explicit f32 hint OpenVINO silently runs bf16 on CPUs that have it, which
-        # moves the mask by several levels; bf16 only where asked for by name.
-        precision = "bf16" if name == "openvino-cpu-bf16" else "f32"
+        # moves the mask by several levels; bf16 only where asked for by name. The INT8 network's
+        # other layers run as the bf16 one's where the CPU has bf16 (it was chosen that way).
+        reduced = name != "openvino-cpu" and cpu_has_bf16(self._core)
+        precision = "bf16" if reduced else "f32"
         self._config = {"INFERENCE_PRECISION_HINT": precision, "INFERENCE_NUM_THREADS": threads, "PERFORMANCE_HINT": "LATENCY"}
         self.name = name
         self.input_name = self._model.inputs[0].get_any_name()

@@ -308,15 +308,11 @@ def quantize_command(images, model, threads) -> None:
     threads = threads or backends.usable_cpus()
     try:
         graph = models.prepared_graph(models.resolve(model)[1])
-        kept_fp32 = None
+        made = None
         try:
-            kept_fp32 = precision.make_bf16(graph, calibration, (320, 320), threads)
+            made = precision.make_networks(graph, calibration, (320, 320), threads)
         except backends.BackendUnavailable as e:
-            click.echo(f"bf16 skipped: {e}", err=True)
-        try:
-            precision.quantize_int8(graph, calibration, (320, 320))
-        except backends.BackendUnavailable as e:
-            click.echo(f"INT8 skipped: {e}", err=True)
+            click.echo(f"bf16 and INT8 skipped: {e}", err=True)
         verdicts = precision.evaluate(graph, threads, held_out, (320, 320))
     except CleancutError as e:
         raise Fail(str(e)) from None
@@ -331,8 +327,11 @@ def quantize_command(images, model, threads) -> None:
                        if v.mae_mean <= precision.FAST_MAX_MEAN_MAE else "unusable")
             click.echo(f"{v.backend:22s} {v.median_ms:7.1f} ms  {v.speedup:4.2f}x {backends.FP32_OF[v.backend]}  "
                        f"MAE mean {v.mae_mean:5.2f}  worst {v.mae_max:5.2f}  {verdict}")
-    if kept_fp32 is not None:
-        click.echo(f"bf16 network: {len(kept_fp32)} convolutions kept in fp32 (the mask is sensitive to them): {', '.join(kept_fp32)}")
+    if made is not None:
+        if made.kept_fp32 is not None:
+            click.echo(f"bf16 network: {len(made.kept_fp32)} convolutions kept in fp32 (the mask is sensitive to them): "
+                       f"{', '.join(made.kept_fp32)}")
+        click.echo(f"INT8 network: {len(made.int8)} convolutions in INT8 (the slowest the mask tolerates): {', '.join(made.int8)}")
 
 
 @cli.command("bench")

@@ -1,19 +1,18 @@
 """Reduced precision: `cleancut quantize` makes the bf16 network (bf16 with fp32 islands) and the
-INT8 network (NNCF) and measures every reduced-precision backend (OpenVINO bf16 and INT8 on the
-CPU, fp16 on CUDA) against its fp32 counterpart on held-out photos — speed, and the mask's error at full size. Auto-selection considers only variants within MAX_MAE on every held-out photo;
-``precision="fast"`` takes the fastest measured one and says what error it costs.
+INT8 network (INT8 where it is cheap in error; both in mixed_precision.py) and measures every
+reduced-precision backend (OpenVINO bf16 and INT8 on the CPU, fp16 on CUDA) against its fp32
+counterpart on held-out photos: speed, and the mask's error at full size. Auto-selection considers
+only variants within MAX_MAE on every held-out photo; ``precision="fast"`` takes the fastest
+measured one and says what error it costs.
 
 The verdicts are kept per machine (CPU, runtime versions) and model in the cache folder.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import statistics
-import sys
-import tempfile
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -21,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from . import backends, models, refine
-from .files import install_ir, read_json_object, write_atomically
+from .files import read_json_object, write_atomically
 from .prepare import prepare
 
 log = logging.getLogger(__name__)
@@ -60,18 +59,18 @@ def bf16_model_path(graph: Path) -> Path:
     return graph.with_name(f"{graph.stem}-bf16.xml")
 
 
-def make_bf16(graph: Path, calibration: Sequence[np.ndarray], size: tuple[int, int], threads: int) -> list[str]:
-    """The network for ``openvino-cpu-bf16`` (bf16_islands.py), its islands chosen on
-    ``calibration``; returns the convolutions kept in fp32."""
+def make_networks(graph: Path, calibration: Sequence[np.ndarray], size: tuple[int, int], threads: int):
+    """The networks for ``openvino-cpu-bf16`` (where the CPU has bf16) and ``openvino-cpu-int8``
+    (mixed_precision.py), chosen on ``calibration``; returns what went into them (``Made``)."""
     try:
         import openvino as ov
     except ImportError:
-        raise backends.BackendUnavailable("bf16 needs OpenVINO: pip install 'cleancut[openvino]'") from None
-    if not backends.cpu_has_bf16(ov.Core()):
-        raise backends.BackendUnavailable("this CPU has no bf16 arithmetic")
-    from . import bf16_islands
+        raise backends.BackendUnavailable("reduced precision needs OpenVINO: pip install 'cleancut[quantize]'") from None
+    from . import mixed_precision
 
-    return bf16_islands.build(graph, bf16_model_path(graph), [_network_input(p, size) for p in calibration], threads)
+    bf16_target = bf16_model_path(graph) if backends.cpu_has_bf16(ov.Core()) else None
+    inputs = [_network_input(p, size) for p in calibration]
+    return mixed_precision.build(graph, bf16_target, int8_model_path(graph), inputs, threads)
 
 
 def _verdicts_file() -> Path:
@@ -80,27 +79,6 @@ def _verdicts_file() -> Path:
 
 def _network_input(pixels: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return prepare(pixels, np.empty((1, 3, *size), np.float32))
-
-
-def quantize_int8(graph: Path, calibration: Sequence[np.ndarray], size: tuple[int, int]) -> Path:
-    """Post-training INT8 quantisation with NNCF (mixed preset: symmetric weights, asymmetric
-    activations), calibrated on ``calibration``; written atomically next to the graph."""
-    try:
-        import nncf
-        import openvino as ov
-    except ImportError:
-        raise backends.BackendUnavailable("INT8 needs the quantize extra: pip install 'cleancut[quantize]'") from None
-    model = ov.Core().read_model(str(graph))
-    model.reshape({model.inputs[0]: [1, 3, *size]})
-    dataset = nncf.Dataset(list(calibration), lambda pixels: _network_input(pixels, size))
-    with contextlib.redirect_stdout(sys.stderr):  # NNCF's progress bars are not our output
-        quantized = nncf.quantize(model, dataset, subset_size=len(calibration), preset=nncf.QuantizationPreset.MIXED)
-    target = int8_model_path(graph)
-    with tempfile.TemporaryDirectory(dir=target.parent) as scratch:
-        staged = Path(scratch) / target.name
-        ov.save_model(quantized, str(staged))
-        install_ir(staged, staged.with_suffix(".bin"), target)
-    return target
 
 
 def evaluate(graph: Path, threads: int, held_out: Sequence[np.ndarray], size: tuple[int, int]) -> list[Verdict]:

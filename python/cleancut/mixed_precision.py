@@ -1,0 +1,253 @@
+"""Mixed precision: the networks `openvino-cpu-bf16` and `openvino-cpu-int8` run.
+
+bf16 with fp32 islands: bf16 arithmetic runs u2netp about 1.7x faster than fp32 on CPUs that have
+it, but moves its mask by up to 9.5/255. Nearly all of that comes from a few convolutions (in
+u2netp 4 of 119, each merging an upsampled map with its skip connection late in the decoder). Each
+convolution is measured alone in bf16 on the calibration photos; those that move the network's map
+keep fp32, with the concat and resize that feed them, and everything else runs in bf16.
+
+INT8 where it is cheap in error: quantising the whole network ruins u2netp's masks (up to 81/255),
+but a few convolutions carry most of the work (in u2netp one 128->64 convolution at 320x320 is a
+quarter of the time). Taking the heaviest convolutions first, each is quantised (per-channel
+weights, activations over their calibration range) and kept INT8 if the map stays within
+INT8_BOUND on the calibration photos; the rest keeps the bf16 network's precisions.
+
+OpenVINO keeps a layer at its own precision where the IR marks it (the DisablePrecisionConversion
+runtime attribute, which only the IR reader creates). Its CPU plugin loses the mark on MaxPool-8
+and Interpolate-11 when it converts them to the versions it runs, so the graph is first rebuilt
+with MaxPool-1 and Interpolate-4, which compute the same.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .files import install_ir
+
+log = logging.getLogger(__name__)
+
+SENSITIVE = 0.1  # a convolution alone in bf16 moving the 320² map by more (mean, 0..255 levels) keeps fp32
+CHUNK = 8  # convolutions tried in bf16 together before one at a time
+# The INT8 convolutions together may move the map by this much on the calibration photos (mean,
+# 0..255 levels, worst photo). Held-out photos move more: on u2netp, calibration 0.25 went with a
+# worst held-out full-size mask error of 1.4, against the 2/255 auto-selection allows.
+INT8_BOUND = 0.25
+INT8_CANDIDATES = 20  # the heaviest convolutions tried in INT8, one after another
+_KEEP = "DisablePrecisionConversion"
+
+
+def _rebuilt(graph: Path):
+    """The graph with its max-pools and resizes in the op versions the CPU plugin runs unconverted."""
+    import openvino as ov
+    import openvino.opset1 as opset1
+    import openvino.opset10 as opset10
+
+    model = ov.Core().read_model(str(graph))
+    for node in model.get_ordered_ops():
+        kind, attrs = node.get_type_name(), node.get_attributes()
+        if kind == "MaxPool":
+            if len(node.outputs()) > 1 and node.output(1).get_target_inputs():
+                continue  # its indices are used: MaxPool-1 has none
+            new = opset1.max_pool(node.input_value(0), attrs["strides"], attrs["pads_begin"], attrs["pads_end"], attrs["kernel"],
+                                  attrs["rounding_type"], attrs["auto_pad"])
+        elif kind == "Interpolate" and attrs.get("shape_calculation_mode") == "scales" and len(node.inputs()) == 2:
+            scales_node = node.input_value(1).get_node()
+            shape = node.input_value(0).get_partial_shape()
+            if scales_node.get_type_name() != "Constant" or any(shape[axis].is_dynamic for axis in (2, 3)):
+                continue
+            scales = scales_node.get_data().astype(np.float32)[2:]
+            sizes = np.array([int(shape[2].get_length() * scales[0]), int(shape[3].get_length() * scales[1])], np.int32)
+            new = opset10.interpolate(node.input_value(0), sizes, scales, attrs["mode"], "scales", attrs["pads_begin"][2:],
+                                      attrs["pads_end"][2:], attrs["coordinate_transformation_mode"], attrs["nearest_mode"],
+                                      attrs["antialias"], attrs["cube_coeff"], np.array([2, 3], np.int32))
+        else:
+            continue
+        new.set_friendly_name(node.get_friendly_name())
+        for target in list(node.output(0).get_target_inputs()):
+            target.replace_source_output(new.output(0))
+    model.validate_nodes_and_infer_types()
+    return model
+
+
+def _conv_groups(model) -> tuple[list[list[str]], list[list[str]]]:
+    """Per convolution: the layers that run as one (convolution, bias add, ReLU), and its island
+    (those plus the concat feeding it and that concat's resizes)."""
+    groups, islands = [], []
+    for node in model.get_ordered_ops():
+        if node.get_type_name() != "Convolution":
+            continue
+        group, current = [node.get_friendly_name()], node
+        for kind in ("Add", "Relu"):
+            consumers = [t.get_node() for t in current.output(0).get_target_inputs() if t.get_node().get_type_name() == kind]
+            if len(consumers) != 1:
+                break
+            current = consumers[0]
+            group.append(current.get_friendly_name())
+        feeders = []
+        source = node.input_value(0).get_node()
+        if source.get_type_name() == "Concat":
+            feeders = [source.get_friendly_name()] + [v.get_node().get_friendly_name() for v in source.input_values()
+                                                       if v.get_node().get_type_name() == "Interpolate"]
+        groups.append(group)
+        islands.append(group + feeders)
+    return groups, islands
+
+
+class _MarkedIR:
+    """The rebuilt graph as IR text whose layers can be marked to keep their own precision."""
+
+    def __init__(self, model, scratch: Path) -> None:
+        import openvino as ov
+
+        scratch.mkdir(exist_ok=True)
+        ov.save_model(model, str(scratch / "rebuilt.xml"), compress_to_fp16=False)
+        self.tree = ET.parse(scratch / "rebuilt.xml")
+        self.weights_file = scratch / "rebuilt.bin"
+        self.weights = ov.Tensor(np.fromfile(self.weights_file, np.uint8))
+        self.layers = {layer.get("name"): layer for layer in self.tree.getroot().iter("layer")}
+
+    def text(self, keep: set[str]) -> bytes:
+        """The IR with exactly the layers in ``keep`` marked."""
+        for name, layer in self.layers.items():
+            marks = [info for info in layer.findall("rt_info") if info.find(f"attribute[@name='{_KEEP}']") is not None]
+            if name in keep and not marks:
+                info = ET.SubElement(layer, "rt_info")
+                ET.SubElement(info, "attribute", name=_KEEP, version="0", value="dynamic:dynamic")
+            elif name not in keep:
+                for info in marks:
+                    layer.remove(info)
+        return ET.tostring(self.tree.getroot())
+
+    def compile(self, keep: set[str], threads: int, hint: str = "bf16"):
+        import openvino as ov
+
+        core = ov.Core()
+        model = core.read_model(self.text(keep), self.weights)
+        dims = list(model.inputs[0].get_partial_shape())[1:]
+        model.reshape({model.inputs[0]: [1, *(d.get_length() if d.is_static else 320 for d in dims)]})
+        config = {"INFERENCE_PRECISION_HINT": hint, "INFERENCE_NUM_THREADS": threads, "PERFORMANCE_HINT": "LATENCY"}
+        return core.compile_model(model, "CPU", config).create_infer_request()
+
+    def install(self, keep: set[str], target: Path) -> None:
+        staged = self.weights_file.with_name(target.name)
+        staged.write_bytes(self.text(keep))
+        install_ir(staged, self.weights_file, target)
+
+
+def _normalised(saliency: np.ndarray) -> np.ndarray:
+    """The map as rembg turns it into a mask: min-max normalised, in 0..255 levels."""
+    low, high = saliency.min(), saliency.max()
+    return (saliency - low) / max(high - low, 1e-12) * 255
+
+
+def _with_int8(graph: Path, ranges: dict[str, tuple[float, float]]):
+    """The rebuilt graph with the convolutions in ``ranges`` quantised: activations over their
+    (low, high) range in 256 levels, weights symmetric per output channel in 255."""
+    import openvino.opset1 as opset1
+
+    model = _rebuilt(graph)
+    for node in model.get_ordered_ops():
+        if node.get_friendly_name() not in ranges:
+            continue
+        low, high = (np.float32(v) for v in ranges[node.get_friendly_name()])
+        weights = node.input_value(1).get_node().get_data().astype(np.float32)
+        reach = np.maximum(np.abs(weights).reshape(len(weights), -1).max(axis=1), 1e-8).reshape(-1, 1, 1, 1)
+        activations = opset1.fake_quantize(node.input_value(0), low, high, low, high, 256)
+        quantised = opset1.fake_quantize(node.input_value(1), -reach, reach, -reach, reach, 255)
+        node.input(0).replace_source_output(activations.output(0))
+        node.input(1).replace_source_output(quantised.output(0))
+    model.validate_nodes_and_infer_types()
+    return model
+
+
+def _input_ranges(graph: Path, convolutions: Sequence[str], inputs: Sequence[np.ndarray]) -> dict[str, tuple[float, float]]:
+    """Each convolution's input range over the calibration inputs, in fp32 (always including 0)."""
+    import openvino as ov
+
+    model = _rebuilt(graph)
+    by_name = {node.get_friendly_name(): node for node in model.get_ordered_ops()}
+    first = len(model.outputs)
+    model.add_outputs([by_name[name].input_value(0) for name in convolutions])
+    model.reshape({model.inputs[0]: [1, *inputs[0].shape[1:]]})
+    request = ov.Core().compile_model(model, "CPU", {"INFERENCE_PRECISION_HINT": "f32"}).create_infer_request()
+    low, high = dict.fromkeys(convolutions, 0.0), dict.fromkeys(convolutions, 0.0)
+    for x in inputs:
+        results = request.infer({0: x})
+        for i, name in enumerate(convolutions):
+            low[name] = min(low[name], float(results[first + i].min()))
+            high[name] = max(high[name], float(results[first + i].max()))
+    return {name: (low[name], high[name]) for name in convolutions}
+
+
+def _heaviest(model, names: Sequence[str], count: int) -> list[str]:
+    """The ``count`` convolutions of ``names`` with the most multiply-adds (at a 320x320 input
+    where the graph leaves the size open): the order is the graph's, so the choice is repeatable."""
+    model = model.clone()
+    dims = list(model.inputs[0].get_partial_shape())[1:]
+    model.reshape({model.inputs[0]: [1, *(d.get_length() if d.is_static else 320 for d in dims)]})
+    work = {}
+    for node in model.get_ordered_ops():
+        if node.get_friendly_name() in names:
+            weights = node.input_value(1).get_partial_shape().to_shape()  # (out, in, kh, kw)
+            work[node.get_friendly_name()] = int(np.prod(node.output(0).get_partial_shape().to_shape())) * int(np.prod(weights[1:]))
+    return sorted(names, key=lambda name: -work[name])[:count]
+
+
+@dataclass
+class Made:
+    kept_fp32: list[str] | None  # convolutions the bf16 network keeps in fp32 (None: no bf16 network)
+    int8: list[str]  # convolutions the INT8 network runs in INT8
+
+
+def build(graph: Path, bf16_target: Path | None, int8_target: Path, inputs: Sequence[np.ndarray], threads: int) -> Made:
+    """Write the mixed-precision networks for ``graph`` (IR .xml + .bin), choosing on the network
+    ``inputs`` (calibration photos, prepared): the bf16-with-fp32-islands one to ``bf16_target``
+    (None: this CPU has no bf16, and the INT8 network's other layers stay fp32) and the INT8 one."""
+    model = _rebuilt(graph)
+    groups, islands = _conv_groups(model)
+    hint = "f32" if bf16_target is None else "bf16"
+    with tempfile.TemporaryDirectory(dir=int8_target.parent) as scratch_dir:
+        scratch = Path(scratch_dir)
+        ir = _MarkedIR(model, scratch)
+        everything = set(ir.layers)
+        exact = ir.compile(everything, threads, "f32")
+        references = [_normalised(exact.infer({0: x})[0][0, 0]) for x in inputs]
+
+        def error(network: _MarkedIR, keep: set[str]) -> float:
+            """The map's worst mean error over the inputs, with these layers kept at fp32."""
+            request = network.compile(keep, threads, hint)
+            return max(float(np.abs(_normalised(request.infer({0: x})[0][0, 0]) - reference).mean())
+                       for x, reference in zip(inputs, references))
+
+        sensitive = []
+        if bf16_target is not None:
+            def bf16_error(bf16_groups: Sequence[int]) -> float:
+                return error(ir, everything - {name for g in bf16_groups for name in groups[g]})
+
+            for start in range(0, len(groups), CHUNK):
+                chunk = range(start, min(start + CHUNK, len(groups)))
+                if bf16_error(chunk) > SENSITIVE:
+                    sensitive += [g for g in chunk if bf16_error([g]) > SENSITIVE]
+        kept = {name for g in sensitive for name in islands[g]}
+        free = [groups[g][0] for g in range(len(groups)) if g not in sensitive]
+        candidates = _heaviest(model, free, INT8_CANDIDATES)
+        ranges = _input_ranges(graph, candidates, inputs)
+        int8: list[str] = []
+        for name in candidates:
+            trial = _MarkedIR(_with_int8(graph, {n: ranges[n] for n in [*int8, name]}), scratch / "trial")
+            if error(trial, kept) <= INT8_BOUND:
+                int8.append(name)
+        _MarkedIR(_with_int8(graph, {n: ranges[n] for n in int8}), scratch / "int8").install(kept, int8_target)
+        if bf16_target is not None:
+            ir.install(kept, bf16_target)
+    kept_fp32 = [groups[g][0] for g in sensitive]
+    log.info("mixed precision: %d of %d convolutions kept in fp32 (%s), %d in INT8 (%s)", len(kept_fp32), len(groups),
+             ", ".join(kept_fp32), len(int8), ", ".join(int8))
+    return Made(None if bf16_target is None else kept_fp32, int8)
