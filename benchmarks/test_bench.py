@@ -84,9 +84,9 @@ def test_remove_batch_vs_single_calls(timed, sessions, size, who):
     auto = sessions[2]
     group = f"6 images {size}x{size}: remove_batch vs single calls ({auto.backend})"
     if who == "cleancut":
-        timed(group, "cleancut", lambda: cleancut.remove_batch(items, session=auto), rounds=3)
+        timed(group, "cleancut", lambda: cleancut.remove_batch(items, session=auto), rounds=5)
     else:
-        timed(group, who, lambda: [cleancut.remove(item, session=auto) for item in items], rounds=3)
+        timed(group, who, lambda: [cleancut.remove(item, session=auto) for item in items], rounds=5)
 
 
 @pytest.mark.parametrize("who", ["cleancut", "fastest fp32", "onnxruntime-cpu"])

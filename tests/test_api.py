@@ -1,6 +1,7 @@
 """remove(): rembg parity on real photos, return types, options, and bad input."""
 
 import io
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -269,6 +270,30 @@ def test_remove_batch_equals_remove_one_by_one(session):
                 assert np.array_equal(result, expected)
             else:
                 assert result == expected
+
+
+@pytest.mark.parametrize("backend", ["onnxruntime-cpu", "openvino-cpu"])
+def test_lanes_split_the_threads_and_run_side_by_side_with_the_same_masks(model_path, backend):
+    session = cleancut.new_session(model_path, backend=backend, threads=2)
+    lanes = session.lanes(2)
+    assert len({id(lane) for lane in lanes}) == 2 and session.lanes(2) == lanes, "made once"
+    assert [(lane.backend, lane.threads) for lane in lanes] == [(backend, 1)] * 2
+    assert session.lanes(1) == [session] and len(session.lanes(5)) == 2, "no more lanes than threads"
+    photos = [[PHOTOS["chelsea"]], [PHOTOS["coffee"]]]
+    expected = [session.predict(images) for images in photos]
+    with ThreadPoolExecutor(2) as pool:
+        side_by_side = list(pool.map(lambda lane, images: lane.predict(images), lanes, photos))
+    for got, want in zip(side_by_side, expected):
+        assert np.abs(got - want).max() <= 1e-5
+
+
+def test_remove_batch_raises_the_first_failing_item_in_order(session):
+    items = [PHOTOS["coffee"], b"not an image", PHOTOS["chelsea"], np.zeros((2, 3, 4, 5), np.uint8)] * 2
+    for batch_size in (1, 2):
+        with pytest.raises(ImageDecodeError):
+            cleancut.remove_batch(items, session=session, batch_size=batch_size)
+    with pytest.raises(InvalidInputError):
+        cleancut.remove_batch(items[2:], session=session)
 
 
 def test_remove_batch_errors(session):

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import inspect
+import threading
 from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, overload
 
@@ -183,8 +184,9 @@ def remove_batch(
     max_side: int | None = None,
     **options: Any,
 ) -> list[bytes | Image.Image | np.ndarray]:
-    """``remove`` over many images, same results in the same order, faster: while one batch is
-    inferred, worker threads decode the next batch and compose/encode the previous one. Takes
+    """``remove`` over many images, same results in the same order, faster: one lane per core
+    (``Session.lanes``) decodes, infers and encodes its own images, so one lane's decode and encode
+    overlap another's inference. ``batch_size`` images go through the network together. Takes
     remove()'s keywords; the first failing item raises its error."""
     if batch_size < 1:
         raise InvalidInputError(f"batch_size must be at least 1, got {batch_size}")
@@ -202,16 +204,33 @@ def remove_batch(
         result = finish(pixels, saliency, cut)
         return encode.to_pil(result) if isinstance(item, Image.Image) else result
 
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="cleancut-batch") as pool:
-        # Decoding runs at most two batches ahead, so memory stays bounded on long lists.
-        decoded: list[Future] = []
-        finished: list[Future] = []
-        for start in range(0, len(items), batch_size):
-            while len(decoded) < min(len(items), start + 2 * batch_size):
-                decoded.append(pool.submit(decode, items[len(decoded)], max_pixels, max_side))
-            images = [future.result() for future in decoded[start : start + batch_size]]
-            saliency = session.predict(images)
-            finished += [pool.submit(output, items[start + k], pixels, saliency[k]) for k, pixels in enumerate(images)]
-            for k in range(start, start + len(images)):
-                decoded[k] = None  # type: ignore[call-overload]  # drop the pixels once handed on
-        return [future.result() for future in finished]
+    # One whole pipeline (decode, infer, refine, encode) per lane, each lane on its share of the
+    # cores: while one lane decodes or encodes, the other infers. Chunks are taken in order; after
+    # a failure only earlier chunks still run, so the first failing item is the one that raises.
+    results: list[Any] = [None] * len(items)
+    starts = iter(range(0, len(items), batch_size))
+    failures: dict[int, BaseException] = {}
+    lock = threading.Lock()
+
+    def run_lane(lane: Session) -> None:
+        while True:
+            with lock:
+                start = next(starts, None)
+                if start is None or (failures and start > min(failures)):
+                    return
+            chunk = items[start : start + batch_size]
+            try:
+                images = [decode(item, max_pixels=max_pixels, max_side=max_side) for item in chunk]
+                saliency = lane.predict(images)
+                results[start : start + len(chunk)] = [output(*job) for job in zip(chunk, images, saliency)]
+            except Exception as e:  # re-raised below, in item order
+                with lock:
+                    failures[start] = e
+
+    lanes = session.lanes(-(-len(items) // batch_size))
+    with ThreadPoolExecutor(len(lanes), thread_name_prefix="cleancut-lane") as pool:
+        for done in [pool.submit(run_lane, lane) for lane in lanes]:
+            done.result()
+    if failures:
+        raise failures[min(failures)]
+    return results

@@ -331,7 +331,7 @@ def quantize_command(images, model, threads) -> None:
         if made.kept_fp32 is not None:
             click.echo(f"bf16 network: {len(made.kept_fp32)} convolutions kept in fp32 (the mask is sensitive to them): "
                        f"{', '.join(made.kept_fp32)}")
-        click.echo(f"INT8 network: {len(made.int8)} convolutions in INT8 (the slowest the mask tolerates): {', '.join(made.int8)}")
+        click.echo(f"INT8 network: {len(made.int8)} convolutions in INT8 (the heaviest the mask tolerates): {', '.join(made.int8)}")
 
 
 @cli.command("bench")

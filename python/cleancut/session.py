@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 import threading
@@ -66,6 +67,9 @@ class Session:
             raise ModelError(f"model {self.name!r} takes input of shape {shape}, not (N, 3, H, W)")
         self.input_size = tuple(d if isinstance(d, int) else 320 for d in shape[2:])
         self._fixed_batch = shape[0] if isinstance(shape[0], int) else None
+        self._graph, self._threads = graph, threads
+        self._lanes: dict[int, list[Session]] = {}
+        self._lanes_lock = threading.Lock()
 
     @staticmethod
     def _fastest_measured(graph: Path, threads: int) -> str:
@@ -81,6 +85,29 @@ class Session:
     @property
     def backend(self) -> str:
         return self._backend.name
+
+    @property
+    def threads(self) -> int:
+        return self._threads
+
+    def lanes(self, count: int) -> list[Session]:
+        """Up to ``count`` sessions on this model and backend that run side by side, the CPU threads
+        split between them (made once per count; a GPU backend is shared, not split). Whole
+        pipelines on one core each kept both cores busy through decode and encode, where one
+        pipeline on both cores left one idle (remove_batch)."""
+        count = max(1, min(count, self._threads))
+        if count == 1 or not backends.runs_on_cpu(self.backend):
+            return [self] * count
+        with self._lanes_lock:
+            if count not in self._lanes:
+                lanes = []
+                for _ in range(count):
+                    lane = copy.copy(self)
+                    lane._threads, lane._lanes, lane._lanes_lock = self._threads // count, {}, threading.Lock()
+                    lane._backend = backends.load(self.backend, self._graph, lane._threads)
+                    lanes.append(lane)
+                self._lanes[count] = lanes
+            return self._lanes[count]
 
     def new_input(self, batch: int) -> np.ndarray:
         return np.empty((batch, 3, *self.input_size), dtype=np.float32)
