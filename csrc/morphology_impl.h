@@ -48,8 +48,13 @@ struct Morphology {
     std::memcpy(spans + half, in, w);
     std::memset(spans + half + w, neutral(), half);
     int64_t span = 1;
-    // In place: each step reads spans[i + span] before any write reaches it.
-    for (; span * 2 <= window; span *= 2) combine(spans, spans + span, spans, padded - span);
+    // In place: each step reads spans[i + span] before any write reaches it. Spans lying wholly in
+    // the neutral margins stay neutral, so each step combines only w + 2 span - 1 of them, not all
+    // w + 2 half (at r = 1024 on a 2048-wide row that halved the work).
+    for (; span * 2 <= window; span *= 2) {
+      const int64_t first = std::max<int64_t>(0, half - 2 * span + 1), end = std::min(half + w, padded - span);
+      combine(spans + first, spans + first + span, spans + first, end - first);
+    }
     combine(spans, spans + (window - span), out, w);
   }
 
