@@ -134,6 +134,24 @@ def test_marked_layers_keep_fp32_in_a_bf16_network(graph):
     assert np.abs(unmarked - fp32).max() > 1e-3, "bf16 where nothing is marked"
 
 
+def test_int8_network_on_a_cpu_without_bf16(graph, model_path, monkeypatch):
+    """Without bf16 there is no bf16 network and no islands: the INT8 network's other layers run
+    fp32, and the convolutions chosen on the calibration photos run INT8."""
+    from cleancut import mixed_precision
+
+    calibration, _ = precision.sample_photos()
+    inputs = [precision._network_input(p, (320, 320)) for p in calibration[:3]]
+    monkeypatch.setattr(mixed_precision, "INT8_CANDIDATES", 4)  # the four heaviest convolutions: enough to see the path
+    target = precision.int8_model_path(graph)
+    made = mixed_precision.build(graph, None, target, inputs, threads=2)
+    assert made.kept_fp32 is None and not precision.bf16_model_path(graph).exists()
+    assert 0 < len(made.int8) <= 4
+    ran = runtime_precisions(target, "f32")
+    convolutions = {name: p for name, p in ran.items() if name.startswith("Conv_") and name.endswith("/WithoutBiases")}
+    assert {name for name, p in convolutions.items() if p in ("u8", "i8")} == set(made.int8)
+    assert all(p == "f32" for name, p in convolutions.items() if name not in made.int8)
+
+
 def test_auto_selection_considers_only_variants_within_the_bound(cache, graph):
     threads = backends.usable_cpus()
     precision.save(graph, threads, [verdict("openvino-cpu-bf16", 50.0, 0.5, 1.5), verdict("openvino-cpu-int8", 30.0, 40.0, 80.0)])
