@@ -50,6 +50,7 @@ def test_banded_encoding_is_lossless_at_every_band_size(band):
     with Image.open(io.BytesIO(data)) as image:
         assert np.array_equal(np.asarray(image), pixels)
     assert max(bottom - top for top, bottom in asked) <= band + 1, "never more than a band (and the row above)"
+    assert encode.png_from_rows(57, 43, 4, rows, band=band, parallel=False) == data, "one thread: the same bytes"
 
 
 @pytest.mark.parametrize("lengths", [(0, 0), (0, 5), (5, 0), (1, 1), (70000, 3), (3, 200000), (65521, 65521)])

@@ -71,11 +71,11 @@ def _chunk(kind: bytes, body: bytes) -> bytes:
     return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(body, zlib.crc32(kind)))
 
 
-def to_png(pixels: np.ndarray, compress_level: int = DEFAULT_COMPRESS_LEVEL) -> bytes:
+def to_png(pixels: np.ndarray, compress_level: int = DEFAULT_COMPRESS_LEVEL, parallel: bool = True) -> bytes:
     """uint8 HxW or HxWxC (C = 1..4) -> PNG bytes. ``compress_level`` 0..9: up to 3 fast, above smaller."""
     height, width = pixels.shape[:2]
     channels = 1 if pixels.ndim == 2 else pixels.shape[2]
-    return png_from_rows(height, width, channels, lambda top, bottom: pixels[top:bottom], compress_level)
+    return png_from_rows(height, width, channels, lambda top, bottom: pixels[top:bottom], compress_level, parallel=parallel)
 
 
 def png_from_rows(
@@ -85,6 +85,7 @@ def png_from_rows(
     rows: Callable[[int, int], np.ndarray],
     compress_level: int = DEFAULT_COMPRESS_LEVEL,
     band: int = 256,
+    parallel: bool = True,
 ) -> bytes:
     """PNG bytes from ``rows(top, bottom)``, asked for one band at a time: filtered and deflated
     band by band, so no full-size copy of the image (or its scanlines) is ever held."""
@@ -102,7 +103,8 @@ def png_from_rows(
         return deflater.compress(scanlines) + deflater.flush(end), library.adler32(scanlines), scanlines.nbytes
 
     # Rows are asked for inside the band jobs: only one band per worker is ever held uncompressed.
-    bands = list(_band_pool().map(deflate_band, tops)) if len(tops) > 1 else [deflate_band(0)]
+    # parallel=False: the caller keeps the other cores busy itself (remove_batch's lanes).
+    bands = list(_band_pool().map(deflate_band, tops)) if parallel and len(tops) > 1 else [deflate_band(t) for t in tops]
     checksum = 1
     for _, band_checksum, length in bands:
         checksum = adler32_combine(checksum, band_checksum, length)
