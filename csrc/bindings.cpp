@@ -75,9 +75,10 @@ py::array_t<uint8_t> new_image(int64_t height, int64_t width, int64_t channels) 
 
 ComposeMode parse_mode(const std::string& mode) {
   if (mode == "straight") return ComposeMode::straight;
+  if (mode == "cutout") return ComposeMode::cutout;
   if (mode == "premultiplied") return ComposeMode::premultiplied;
   if (mode == "over_color") return ComposeMode::over_color;
-  fail("compose mode must be 'straight', 'premultiplied' or 'over_color', got '" + mode + "'");
+  fail("compose mode must be 'straight', 'cutout', 'premultiplied' or 'over_color', got '" + mode + "'");
 }
 
 struct KernelSet {
@@ -284,7 +285,8 @@ PYBIND11_MODULE(_native, m) {
            py::arg("out") = py::none(), "Min-max normalise a float32 map and Lanczos-3 resample it to uint8 HxW.")
       .def("compose", &KernelSet::compose, py::arg("image"), py::arg("alpha"), py::arg("mode") = "straight",
            py::arg("bgcolor") = std::array<int, 4>{0, 0, 0, 0}, py::arg("out") = py::none(),
-           "RGB(A) + alpha -> RGBA: 'straight', 'premultiplied' or 'over_color' (bgcolor RGBA).")
+           "RGB(A) + alpha -> RGBA: 'straight', 'cutout' (straight, nothing where alpha is 0), 'premultiplied' or "
+           "'over_color' (bgcolor RGBA).")
       .def("morphology", &KernelSet::morphology, py::arg("mask"), py::arg("op"), py::arg("shape") = "disk",
            py::arg("radius") = 1, py::arg("out") = py::none(), "Grey-level erode/dilate of a uint8 mask.")
       .def("gaussian_blur", &KernelSet::gaussian_blur, py::arg("mask"), py::arg("sigma"), py::arg("radius") = -1,

@@ -1,4 +1,4 @@
-// Scalar oracle: colour + alpha -> RGBA (straight, premultiplied, or over a background colour).
+// Scalar oracle: colour + alpha -> RGBA (straight, cut out, premultiplied, or over a background colour).
 #include "kernels.h"
 #include "scalar_ops.h"
 
@@ -18,6 +18,10 @@ void compose(ImageU8 rgb, ImageU8 alpha, MutImageU8 dst, ComposeMode mode, const
       switch (mode) {
         case ComposeMode::straight:
           for (int c = 0; c < 3; ++c) o[c] = px[c];
+          o[3] = static_cast<uint8_t>(a);
+          break;
+        case ComposeMode::cutout:
+          for (int c = 0; c < 3; ++c) o[c] = a == 0 ? 0 : px[c];
           o[3] = static_cast<uint8_t>(a);
           break;
         case ComposeMode::premultiplied:

@@ -27,6 +27,10 @@ struct ComposeSimd : PixelLanes<V> {
     switch (mode) {
       case ComposeMode::straight:
         return V::or_i32(V::and_i32(px, V::set1_i32(0xffffff)), V::template shl_i32<24>(a));
+      case ComposeMode::cutout: {
+        const I visible = V::sub_i32(V::set1_i32(0), V::min_i32(a, V::set1_i32(1)));  // all ones where a > 0
+        return V::or_i32(V::and_i32(px, V::and_i32(visible, V::set1_i32(0xffffff))), V::template shl_i32<24>(a));
+      }
       case ComposeMode::premultiplied:
         return pack(div255(V::mul_i32(channel(px, 0), a)), div255(V::mul_i32(channel(px, 1), a)),
                     div255(V::mul_i32(channel(px, 2), a)), a);

@@ -21,7 +21,9 @@ struct PlaneF32 {
 };
 
 // rgb (3 or 4 channels) + alpha -> RGBA.
-enum class ComposeMode : int { straight = 0, premultiplied = 1, over_color = 2 };
+// cutout: straight colour where alpha > 0 and nothing (0, 0, 0, 0) where it is 0, so the removed
+// background does not travel hidden in the file (and deflates faster); straight keeps every colour.
+enum class ComposeMode : int { straight = 0, premultiplied = 1, over_color = 2, cutout = 3 };
 enum class MorphOp : int { erode = 0, dilate = 1 };
 enum class MorphShape : int { square = 0, disk = 1 };
 

@@ -69,7 +69,11 @@ def test_return_types_follow_the_input(session):
     image = PHOTOS["chelsea"]
     as_array = cleancut.remove(image, session=session)
     assert as_array.shape == (*image.shape[:2], 4) and as_array.dtype == np.uint8
-    assert np.array_equal(as_array[..., :3], image), "straight colour: RGB untouched"
+    visible = as_array[..., 3] > 0
+    assert np.array_equal(as_array[..., :3][visible], image[visible]), "straight colour: RGB untouched where seen"
+    assert not as_array[~visible].any(), "nothing where alpha is 0: the background is not hidden in the file"
+    kept = cleancut.remove(image, session=session, putalpha=True)
+    assert np.array_equal(kept[..., :3], image) and np.array_equal(kept[..., 3], as_array[..., 3]), "rembg's putalpha keeps it"
 
     as_pil = cleancut.remove(Image.fromarray(image), session=session)
     assert isinstance(as_pil, Image.Image) and as_pil.mode == "RGBA"
@@ -136,8 +140,9 @@ def test_image_modes_decode_to_8bit(session, mode):
     out = cleancut.remove(image, session=session)
     assert out.mode == "RGBA" and out.size == base.size
     if mode in ("I;16", "I", "L"):
-        grey = np.asarray(base.convert("L"))
-        assert np.abs(np.asarray(out)[..., 0].astype(int) - grey).max() <= 1
+        grey, cut = np.asarray(base.convert("L")), np.asarray(out)
+        seen = cut[..., 3] > 0
+        assert seen.sum() > 1000 and np.abs(cut[..., 0][seen].astype(int) - grey[seen]).max() <= 1
 
 
 def test_palette_transparency_and_gif_first_frame(session):
@@ -249,7 +254,8 @@ def test_degenerate_sizes_give_a_cut(session, shape):
     image = np.random.default_rng(0).integers(0, 256, shape, dtype=np.uint8)
     out = cleancut.remove(image, session=session)
     assert out.shape == (*shape[:2], 4)
-    assert np.array_equal(out[..., :3], image)
+    seen = out[..., 3] > 0
+    assert np.array_equal(out[..., :3][seen], image[seen]) and not out[~seen].any()
 
 
 def test_bad_bgcolor(session):

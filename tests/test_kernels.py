@@ -100,7 +100,7 @@ def test_upsample_mask_of_a_flat_map_is_empty():
 
 
 @pytest.mark.parametrize("isa", SIMD_ISAS)
-@pytest.mark.parametrize("mode", ["straight", "premultiplied", "over_color"])
+@pytest.mark.parametrize("mode", ["straight", "cutout", "premultiplied", "over_color"])
 @settings(max_examples=30, deadline=None)
 @given(h=sizes, w=sizes, channels=st.sampled_from([3, 4]), pad=st.sampled_from([0, 2]), seed=seeds,
        bg=st.tuples(*[st.integers(0, 255)] * 4))
@@ -113,8 +113,11 @@ def test_compose_simd_equals_scalar(isa, mode, h, w, channels, pad, seed, bg):
 
 def test_compose_matches_reference_formulas():
     image, alpha = random_image(1, 64, 77, 3), random_image(2, 64, 77)
+    alpha[::7, ::5] = 0
     straight = _native.active.compose(image, alpha, "straight")
     assert np.array_equal(straight[..., :3], image) and np.array_equal(straight[..., 3], alpha)
+    cut = _native.active.compose(image, alpha, "cutout")
+    assert np.array_equal(cut, np.where(alpha[..., None] > 0, straight, 0)), "straight, and nothing where alpha is 0"
     premultiplied = _native.active.compose(image, alpha, "premultiplied")
     expected = np.round(image.astype(np.float64) * alpha[..., None] / 255).astype(np.uint8)
     assert np.array_equal(premultiplied[..., :3], expected)

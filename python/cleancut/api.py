@@ -49,6 +49,7 @@ class CutOptions:
     premultiplied: bool = False
     refine_foreground: bool = False
     alpha_matting: AlphaMatting | None = None
+    keep_hidden: bool = False  # rembg's putalpha=True: colours stay under alpha 0
 
     @classmethod
     def from_keywords(
@@ -65,13 +66,14 @@ class CutOptions:
         alpha_matting_foreground_threshold: int = 240,
         alpha_matting_background_threshold: int = 10,
         alpha_matting_erode_size: int = 10,
+        putalpha: bool = False,
     ) -> CutOptions:
         """From remove()'s keywords (rembg's names), checked."""
         matting = None
         if alpha_matting:
             matting = AlphaMatting(alpha_matting_foreground_threshold, alpha_matting_background_threshold, alpha_matting_erode_size)
         return cls(only_mask, post_process_mask, compose.parse_bgcolor(bgcolor), erode_radius, dilate_radius, edge_blur,
-                   premultiplied, refine_foreground, matting)
+                   premultiplied, refine_foreground, matting, putalpha)
 
 
 def refined(pixels: np.ndarray, saliency: np.ndarray, options: CutOptions) -> tuple[np.ndarray, np.ndarray | None]:
@@ -90,15 +92,12 @@ def _cutout(pixels: np.ndarray, alpha: np.ndarray, colours: np.ndarray | None, o
     """The RGBA cut-out (or over a colour); with edge-colour correction when asked for (alpha
     matting brings its own foreground colours, refine_foreground estimates them)."""
     if colours is None and not options.refine_foreground:
-        return compose.cutout(pixels, alpha, options.bgcolor, options.premultiplied)
+        return compose.cutout(pixels, alpha, options.bgcolor, options.premultiplied, options.keep_hidden)
     if pixels.shape[2] == 4:  # the input's own alpha multiplies the mask, as compose does
         alpha = ((alpha.astype(np.uint16) * pixels[..., 3] + 127) // 255).astype(np.uint8)
     if colours is None:
-        rgba = refine.estimate_foreground(pixels, alpha)
-        if options.bgcolor is None and not options.premultiplied:
-            return rgba
-        colours = np.ascontiguousarray(rgba[..., :3])
-    return compose.cutout(colours, alpha, options.bgcolor, options.premultiplied)
+        colours = np.ascontiguousarray(refine.estimate_foreground(pixels, alpha)[..., :3])
+    return compose.cutout(colours, alpha, options.bgcolor, options.premultiplied, options.keep_hidden)
 
 
 def finish(pixels: np.ndarray, saliency: np.ndarray, options: CutOptions) -> np.ndarray:
@@ -116,7 +115,8 @@ def finish_png(pixels: np.ndarray, saliency: np.ndarray, options: CutOptions, pa
     if colours is not None or options.refine_foreground:  # edge colours look across rows: one full-size pass
         return encode.to_png(_cutout(pixels, alpha, colours, options), parallel=parallel)
     return encode.png_from_rows(
-        *alpha.shape, 4, lambda top, bottom: compose.cutout(pixels[top:bottom], alpha[top:bottom], options.bgcolor, options.premultiplied),
+        *alpha.shape, 4,
+        lambda top, bottom: compose.cutout(pixels[top:bottom], alpha[top:bottom], options.bgcolor, options.premultiplied, options.keep_hidden),
         parallel=parallel,
     )
 
@@ -159,13 +159,14 @@ def remove(
     old background's colour out of soft edge pixels: no halo),
     ``erode_radius``/``dilate_radius``/``edge_blur`` (soft refinement, see ``cleancut.refine``),
     ``max_side`` (downscale first so the long side is at most this), ``max_pixels`` (refuse larger
-    images before decoding) and ``premultiplied`` (rembg's darkened edge colours; the default keeps
-    straight colour, which is what PNG alpha means — rembg's ``putalpha=True``).
+    images before decoding) and ``premultiplied`` (rembg's darkened edge colours). The default is
+    straight colour, which is what PNG alpha means, and nothing where alpha is 0: the removed
+    background is not kept hidden in the file; rembg's ``putalpha=True`` keeps it.
     """
-    del putalpha  # straight colour is already the default
     options = CutOptions.from_keywords(
         only_mask, post_process_mask, bgcolor, erode_radius, dilate_radius, edge_blur, premultiplied, refine_foreground,
         alpha_matting, alpha_matting_foreground_threshold, alpha_matting_background_threshold, alpha_matting_erode_size,
+        putalpha,
     )
     pixels = decode(data, max_pixels=max_pixels, max_side=max_side)
     saliency = (session or default_session()).predict([pixels])[0]
@@ -194,7 +195,6 @@ def remove_batch(
         raise InvalidInputError(f"batch_size must be at least 1, got {batch_size}")
     session = session or default_session()
     force_bytes = options.pop("force_return_bytes", False)
-    options.pop("putalpha", None)
     unknown = set(options) - set(inspect.signature(CutOptions.from_keywords).parameters)
     if unknown:
         raise TypeError(f"remove_batch() got unexpected keywords: {', '.join(sorted(unknown))}")

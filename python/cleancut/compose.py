@@ -30,10 +30,15 @@ def cutout(
     alpha: np.ndarray,
     bgcolor: Sequence[int] | None = None,
     premultiplied: bool = False,
+    keep_hidden: bool = False,
 ) -> np.ndarray:
-    """HxWx4 RGBA: straight colour with ``alpha`` (times the input's own alpha, if any), or the
-    cut-out over ``bgcolor``, or rembg's premultiplied colours with ``premultiplied=True``."""
+    """HxWx4 RGBA: straight colour with ``alpha`` (times the input's own alpha, if any) and
+    (0, 0, 0, 0) where that is 0, so the removed background is gone from the file too
+    (``keep_hidden=True`` keeps its colours under alpha 0, as rembg's ``putalpha=True``); or the
+    cut-out over ``bgcolor``; or rembg's premultiplied colours with ``premultiplied=True``."""
     background = parse_bgcolor(bgcolor)
     if background is not None:
         return _native.active.compose(pixels, alpha, "over_color", background)
-    return _native.active.compose(pixels, alpha, "premultiplied" if premultiplied else "straight")
+    if premultiplied:
+        return _native.active.compose(pixels, alpha, "premultiplied")
+    return _native.active.compose(pixels, alpha, "straight" if keep_hidden else "cutout")

@@ -58,7 +58,7 @@ int main() {
         t->upsample_mask({saliency.data(), 17, 19, 19}, {m1.data(), h, w, 1, w});
         expect(same(m0, m1), "upsample_mask", t->isa, h, w);
 
-        for (int mode = 0; mode < 3; ++mode) {
+        for (int mode = 0; mode < 4; ++mode) {
           for (const ImageU8& colour : {colour3, colour4}) {
             std::vector<uint8_t> c0(h * w * 4), c1(c0.size());
             scalar.compose(colour, alpha, {c0.data(), h, w, 4, w * 4}, ComposeMode(mode), bg);
