@@ -45,7 +45,7 @@ class Table:
                     continue
                 lines.append(f"| {group} | {ours * 1e3:.2f} ms | {name} | {seconds * 1e3:.2f} ms | {seconds / ours:.2f}x |")
         lines += ["", *self.notes, ""]
-        RESULTS.write_text("\n".join(lines))
+        RESULTS.write_text("\n".join(lines), encoding="utf-8")
 
 
 @pytest.fixture(scope="session")

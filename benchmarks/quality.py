@@ -201,7 +201,7 @@ def main() -> None:
     lines += ["", f"Alpha means cover the {len(rows_alpha)} cases where pymatting's closed form ran; it failed on:"]
     lines += [f"- {failure}" for failure in failures] or ["- none"]
     text = "\n".join(lines) + "\n"
-    (Path(__file__).parent / "QUALITY.md").write_text(text)
+    (Path(__file__).parent / "QUALITY.md").write_text(text, encoding="utf-8")
     print(text)
 
 

@@ -57,7 +57,7 @@ def test_bench_times_cleancut_beside_rembg(model_path):
     # Without U2NET_HOME, bench points rembg at cleancut's verified model (no download).
     env = {k: v for k, v in __import__("os").environ.items() if k != "U2NET_HOME"}
     result = subprocess.run([sys.executable, "-m", "cleancut", "bench", "--sizes", "64,96", "--rounds", "1"],
-                            capture_output=True, text=True, timeout=300, env=env)
+                            capture_output=True, encoding="utf-8", timeout=300, env=env)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].startswith("CPU: ") and "backend: " in lines[0]

@@ -7,8 +7,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_dockerfile_mirrors_the_readme_and_runs_safely():
-    dockerfile = (ROOT / "Dockerfile").read_text()
-    readme = (ROOT / "README.md").read_text()
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "pip install ." in readme and "pip wheel --no-cache-dir --wheel-dir /wheels ." in dockerfile
     assert "cleancut models fetch" in readme and "RUN cleancut models fetch" in dockerfile
     lines = [line.strip() for line in dockerfile.splitlines()]

@@ -357,7 +357,7 @@ def bench_command(sizes, rounds, no_rembg, model, precision) -> None:
         timings = bench.run(sides, rounds, session, model, with_rembg=not no_rembg)
     except CleancutError as e:
         raise Fail(str(e)) from None
-    click.echo(f"CPU: {cpu_model()} · kernels: {capabilities()['isa']} · backend: {session.backend} · median of {rounds}")
+    click.echo(f"CPU: {cpu_model()} | kernels: {capabilities()['isa']} | backend: {session.backend} | median of {rounds}")
     click.echo(f"{'size':>11}  {'cleancut':>10}  {'rembg':>10}  speed-up")
     for t in timings:
         theirs = f"{t.rembg_ms:8.1f}ms" if t.rembg_ms is not None else "   (not installed)"
