@@ -165,10 +165,15 @@ def test_folder_watch_picks_up_new_files(tmp_path, model_path):
     try:
         time.sleep(1)
         Image.fromarray(data.coffee()[::4, ::4]).save(source / "late.png")
+        # A file caught while still being copied (here: half of it) fails, and is cut once it is whole.
+        whole = (source / "late.png").read_bytes()
+        (source / "copying.png").write_bytes(whole[: len(whole) // 2])
+        time.sleep(1)
+        (source / "copying.png").write_bytes(whole)
         deadline = time.monotonic() + 60
-        while not (out / "late.png").exists() and time.monotonic() < deadline:
+        while not ((out / "late.png").exists() and (out / "copying.png").exists()) and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert (out / "late.png").exists()
+        assert (out / "late.png").exists() and (out / "copying.png").exists()
     finally:
         watcher.terminate()
         watcher.communicate(timeout=30)

@@ -140,35 +140,47 @@ def cut_folder(in_dir, out_dir, watch, workers, poll, engine, address, batch_siz
         _cut_folder_with_ray(in_dir, out_dir, address, batch_size, workers, **options)
         return
     cut = make_cutter(**options)
-    failures: dict[Path, str] = {}
-    done = 0
+    # A failed file is retried once it changes: with --watch, a scan can catch a file still being
+    # written (a truncated image), and it must not stay failed when the copy completes.
+    failures: dict[Path, tuple[str, tuple[int, int] | None]] = {}
+    finished: list[Path] = []
 
     def one(pair: tuple[Path, Path]) -> None:
         source, target = pair
+        version = _version(source)
         try:
             png = cut(source.read_bytes())
         except (CleancutError, OSError) as e:
-            failures[source] = str(e)
+            failures[source] = (str(e), version)
             return
         write_atomically(target, png)
+        failures.pop(source, None)
+        finished.append(source)
 
     with ThreadPoolExecutor(workers) as pool:
         while True:
-            pending = [pair for pair in _pending(in_dir, out_dir) if pair[0] not in failures]
+            pending = [pair for pair in _pending(in_dir, out_dir) if pair[0] not in failures or failures[pair[0]][1] != _version(pair[0])]
             if pending:
                 with tqdm(total=len(pending), unit="img", disable=None, file=sys.stderr) as bar:
                     for _ in pool.map(one, pending):
                         bar.update()
-                done += len(pending)
             if not watch:
                 break
             time.sleep(poll)
-    ok = done - len(failures)
-    click.echo(f"{ok} cut, {len(failures)} failed", err=True)
-    for path, message in failures.items():
+    click.echo(f"{len(finished)} cut, {len(failures)} failed", err=True)
+    for path, (message, _) in failures.items():
         click.echo(f"  {path}: {message}", err=True)
     if failures:
         raise SystemExit(1)
+
+
+def _version(path: Path) -> tuple[int, int] | None:
+    """What tells a file's versions apart: (mtime in ns, size); None if it is gone."""
+    try:
+        status = path.stat()
+    except OSError:
+        return None
+    return status.st_mtime_ns, status.st_size
 
 
 def _cut_folder_with_ray(in_dir, out_dir, address, batch_size, workers, model, precision, **options):
@@ -183,7 +195,7 @@ def _cut_folder_with_ray(in_dir, out_dir, address, batch_size, workers, model, p
     failures = cut_files([source for source, _ in pending], in_dir, out_dir, model=model, precision=precision, batch_size=batch_size,
                          concurrency=workers, **options)
     click.echo(f"{len(pending) - len(failures)} cut, {len(failures)} failed", err=True)
-    for path, message in failures.items():
+    for path, (message, _) in failures.items():
         click.echo(f"  {path}: {message}", err=True)
     if failures:
         raise SystemExit(1)
