@@ -167,11 +167,7 @@ def cut_folder(in_dir, out_dir, watch, workers, poll, engine, address, batch_siz
             if not watch:
                 break
             time.sleep(poll)
-    click.echo(f"{len(finished)} cut, {len(failures)} failed", err=True)
-    for path, (message, _) in failures.items():
-        click.echo(f"  {path}: {message}", err=True)
-    if failures:
-        raise SystemExit(1)
+    _report(len(finished), {path: message for path, (message, _) in failures.items()})
 
 
 def _version(path: Path) -> tuple[int, int] | None:
@@ -194,8 +190,13 @@ def _cut_folder_with_ray(in_dir, out_dir, address, batch_size, workers, model, p
     options = remove_keywords(**options)
     failures = cut_files([source for source, _ in pending], in_dir, out_dir, model=model, precision=precision, batch_size=batch_size,
                          concurrency=workers, **options)
-    click.echo(f"{len(pending) - len(failures)} cut, {len(failures)} failed", err=True)
-    for path, (message, _) in failures.items():
+    _report(len(pending) - len(failures), failures)
+
+
+def _report(cut: int, failures: dict) -> None:
+    """Folder mode's summary on stderr; exit status 1 when any file failed."""
+    click.echo(f"{cut} cut, {len(failures)} failed", err=True)
+    for path, message in failures.items():
         click.echo(f"  {path}: {message}", err=True)
     if failures:
         raise SystemExit(1)
