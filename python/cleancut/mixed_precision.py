@@ -76,6 +76,13 @@ def _rebuilt(graph: Path):
     return model
 
 
+def _one_image(model):
+    """``model`` reshaped in place to a batch of one image, 320x320 where the graph leaves the size open."""
+    dims = list(model.inputs[0].get_partial_shape())[1:]
+    model.reshape({model.inputs[0]: [1, *(d.get_length() if d.is_static else 320 for d in dims)]})
+    return model
+
+
 def _conv_groups(model) -> tuple[list[list[str]], list[list[str]]]:
     """Per convolution: the layers that run as one (convolution, bias add, ReLU), and its island
     (those plus the concat feeding it and that concat's resizes)."""
@@ -129,9 +136,7 @@ class _MarkedIR:
         import openvino as ov
 
         core = ov.Core()
-        model = core.read_model(self.text(keep), self.weights)
-        dims = list(model.inputs[0].get_partial_shape())[1:]
-        model.reshape({model.inputs[0]: [1, *(d.get_length() if d.is_static else 320 for d in dims)]})
+        model = _one_image(core.read_model(self.text(keep), self.weights))
         config = {"INFERENCE_PRECISION_HINT": hint, "INFERENCE_NUM_THREADS": threads, "PERFORMANCE_HINT": "LATENCY"}
         return core.compile_model(model, "CPU", config).create_infer_request()
 
@@ -175,7 +180,7 @@ def _input_ranges(graph: Path, convolutions: Sequence[str], inputs: Sequence[np.
     by_name = {node.get_friendly_name(): node for node in model.get_ordered_ops()}
     first = len(model.outputs)
     model.add_outputs([by_name[name].input_value(0) for name in convolutions])
-    model.reshape({model.inputs[0]: [1, *inputs[0].shape[1:]]})
+    _one_image(model)
     request = ov.Core().compile_model(model, "CPU", {"INFERENCE_PRECISION_HINT": "f32"}).create_infer_request()
     low, high = dict.fromkeys(convolutions, 0.0), dict.fromkeys(convolutions, 0.0)
     for x in inputs:
@@ -187,11 +192,9 @@ def _input_ranges(graph: Path, convolutions: Sequence[str], inputs: Sequence[np.
 
 
 def _heaviest(model, names: Sequence[str], count: int) -> list[str]:
-    """The ``count`` convolutions of ``names`` with the most multiply-adds (at a 320x320 input
-    where the graph leaves the size open): the order is the graph's, so the choice is repeatable."""
-    model = model.clone()
-    dims = list(model.inputs[0].get_partial_shape())[1:]
-    model.reshape({model.inputs[0]: [1, *(d.get_length() if d.is_static else 320 for d in dims)]})
+    """The ``count`` convolutions of ``names`` with the most multiply-adds (for one image, see
+    ``_one_image``): counted from the graph, so the choice is repeatable."""
+    model = _one_image(model.clone())
     work = {}
     for node in model.get_ordered_ops():
         if node.get_friendly_name() in names:
