@@ -1,13 +1,15 @@
-// Grey-level erode/dilate, shared by every ISA. The only per-pixel work is combining two rows
-// element-wise (`Rows::combine`), which each ISA supplies; everything else is bookkeeping.
+// Grey-level erode/dilate, shared by every ISA. The per-pixel work is combining two rows
+// element-wise (`Rows::combine`) and transposing byte tiles (`Rows::transpose`), which each ISA
+// supplies; everything else is bookkeeping.
 //
-// Both shapes stream through the image a few rows at a time, so no full-size temporary is made
-// and the rows being combined stay in cache.
-// Square: a window along each row by doubling shifted spans (log2(2r+1) + 1 combines per pixel, on
-// contiguous memory), then van Herk / Gil-Werman down the columns (3 combines per pixel whatever
-// the radius), block by block of 2r+1 rows. Along a row van Herk's running scans are sequential, so
-// SIMD would need a transpose (a first transposing version took 21 ms at 2048²); doubling took
-// 0.5 ms at r = 3 and 1.5 ms at the largest radius allowed, 1024 (2048², AVX-512).
+// Square: separable. Down the columns van Herk / Gil-Werman (3 combines per pixel whatever the
+// radius), block by block of 2r+1 rows, streaming a few rows at a time so no full-size temporary
+// is made. Along the rows van Herk's running scans are sequential, so rows are transposed: strips
+// of Rows::kStripRows rows become one vector per column in a cache-resident buffer, scanned
+// forward and backward, and transposed back — cost independent of r. For small radii doubling
+// shifted spans along the rows (log2(2r+1) + 1 combines per pixel, fused into the column pass)
+// is cheaper than the two transposes: kDoublingRadius is where they cost the same.
+// Radii past the image are clamped: a window wider than the image covers all of it from any pixel.
 // Disk: for each row offset dy the disk is a horizontal run of half-width floor(sqrt(r^2 - dy^2));
 // one row window per distinct half-width, then a max/min over the 2r+1 shifted rows, in bands.
 // Pixels outside the image never win (scipy/skimage 'reflect' and OpenCV's default border give the
@@ -23,8 +25,18 @@
 namespace cleancut {
 namespace {
 
+// dst[c * dst_stride + y] = src[y * src_stride + c] for y in [y0, y1), c in [c0, c1).
+inline void transpose_bytes(const uint8_t* src, int64_t src_stride, uint8_t* dst, int64_t dst_stride, int64_t y0,
+                            int64_t y1, int64_t c0, int64_t c1) {
+  for (int64_t y = y0; y < y1; ++y) {
+    for (int64_t c = c0; c < c1; ++c) dst[c * dst_stride + y] = src[y * src_stride + c];
+  }
+}
+
 template <class Rows>
 struct Morphology {
+  static constexpr int64_t kDoublingRadius = 8;
+
   MorphOp op;
   ImageU8 src;
   MutImageU8 dst;
@@ -35,9 +47,8 @@ struct Morphology {
   const uint8_t* src_row(int64_t y) const { return src.data + y * src.row_stride; }
   uint8_t* dst_row(int64_t y) const { return dst.data + y * dst.row_stride; }
 
-  // out[x] = op over in[x - half .. x + half]; `scratch` holds w + 2 * half bytes.
-  void row_window(const uint8_t* in, int64_t half, uint8_t* out, uint8_t* scratch) const {
-    const int64_t w = src.width;
+  // out[x] = op over in[x - half .. x + half], x < w; `scratch` holds w + 2 * half bytes.
+  void row_window(const uint8_t* in, int64_t w, int64_t half, uint8_t* out, uint8_t* scratch) const {
     if (half == 0) {
       std::memcpy(out, in, w);
       return;
@@ -50,7 +61,7 @@ struct Morphology {
     int64_t span = 1;
     // In place: each step reads spans[i + span] before any write reaches it. Spans lying wholly in
     // the neutral margins stay neutral, so each step combines only w + 2 span - 1 of them, not all
-    // w + 2 half (at r = 1024 on a 2048-wide row that halved the work).
+    // w + 2 half.
     for (; span * 2 <= window; span *= 2) {
       const int64_t first = std::max<int64_t>(0, half - 2 * span + 1), end = std::min(half + w, padded - span);
       combine(spans + first, spans + first + span, spans + first, end - first);
@@ -58,38 +69,60 @@ struct Morphology {
     combine(spans, spans + (window - span), out, w);
   }
 
-  // Padded rows i = 0 .. h + 2r - 1 are image rows i - r (neutral outside); block b is padded rows
-  // [b k, b k + k), k = 2r + 1. Writes the row windows of block b into `rows`; returns its row count.
-  int64_t load_block(int64_t b, uint8_t* rows, uint8_t* scratch) const {
-    const int64_t w = src.width, k = 2 * r + 1, padded = src.height + 2 * r;
-    int64_t j = 0;
-    for (; j < k && b * k + j < padded; ++j) {
-      const int64_t y = b * k + j - r;
-      if (y < 0 || y >= src.height) std::memset(rows + j * w, neutral(), w);
-      else row_window(src_row(y), r, rows + j * w, scratch);
+  // Blocks of k = 2r + 1 rows from row 0: block b is rows [b k, b k + k) of `in`. Out row y covers
+  // rows [y - r, y + r]: the suffix of row y - r in its block (b) combined with the prefix of row
+  // y + r in the next (b + 1), which is kept as one running row. Rows outside the image never win,
+  // so none is made: above row 0 the suffix is empty (block -1), past the last row the prefix stops.
+  // Input rows are read in place, or, with row_half > 0, their row windows are made a block at a
+  // time into `windows`.
+  void columns(ImageU8 in, MutImageU8 out, int64_t r, int64_t row_half) const {
+    const int64_t h = in.height, w = in.width, k = 2 * r + 1, held = std::min(k, h);
+    std::vector<uint8_t> scratch(row_half > 0 ? w + 2 * row_half : 0), windows(row_half > 0 ? held * w : 0);
+    std::vector<uint8_t> suffix(held * w), prefix(w);
+    auto out_row = [&](int64_t y) { return out.data + y * out.row_stride; };
+    for (int64_t b = -1; b * k + r < h; ++b) {
+      const int64_t first = (b + 1) * k, count = std::clamp<int64_t>(h - first, 0, k);  // rows of block b + 1
+      const uint8_t* rows = in.data + first * in.row_stride;
+      int64_t stride = in.row_stride;
+      if (row_half > 0) {
+        for (int64_t j = 0; j < count; ++j) row_window(rows + j * stride, w, row_half, &windows[j * w], scratch.data());
+        rows = windows.data();
+        stride = w;
+      }
+      if (count > 0) std::memcpy(prefix.data(), rows, w);
+      for (int64_t j = 0; j < k && b * k + r + j < h; ++j) {
+        const int64_t y = b * k + r + j;  // y - r is row j of block b, y + r row j - 1 of block b + 1
+        if (j >= 2 && j - 1 < count) combine(prefix.data(), rows + (j - 1) * stride, prefix.data(), w);
+        if (y < 0) continue;
+        if (j == 0 || count == 0) std::memcpy(out_row(y), &suffix[j * w], w);  // all in block b
+        else if (b < 0) std::memcpy(out_row(y), prefix.data(), w);
+        else combine(&suffix[j * w], prefix.data(), out_row(y), w);
+      }
+      if (count > 0) std::memcpy(&suffix[(count - 1) * w], rows + (count - 1) * stride, w);
+      for (int64_t j = count - 2; j >= 0; --j) combine(rows + j * stride, &suffix[(j + 1) * w], &suffix[j * w], w);
     }
-    return j;
   }
 
-  // Output row y = op over padded rows [y, y + 2r] = suffix(y) (to the end of y's block) combined
-  // with prefix(y + 2r) (from the start of the next block); only two blocks are held at once.
+  // The same pass along the rows of `dst`, strip by strip: a strip's columns become the rows of
+  // `across` (s bytes each, one per row of the strip).
+  void rows_by_transpose(int64_t r) const {
+    const int64_t s = Rows::kStripRows, w = dst.width;
+    std::vector<uint8_t> across(w * s), done(w * s);
+    for (int64_t top = 0; top < dst.height; top += s) {
+      const int64_t n = std::min(s, dst.height - top);
+      Rows::transpose(dst_row(top), dst.row_stride, across.data(), s, n, w);
+      columns(ImageU8{across.data(), w, s, 1, s}, MutImageU8{done.data(), w, s, 1, s}, r, 0);
+      Rows::transpose(done.data(), s, dst_row(top), dst.row_stride, w, n);
+    }
+  }
+
   void square() const {
-    const int64_t h = src.height, w = src.width, k = 2 * r + 1;
-    const int64_t held = std::min(k, h + 2 * r);
-    std::vector<uint8_t> scratch(w + 2 * r), store(3 * held * w);
-    uint8_t *current = store.data(), *next = current + held * w, *prefix = next + held * w;
-    int64_t count = load_block(0, current, scratch.data());
-    for (int64_t b = 0; b * k < h; ++b) {
-      for (int64_t j = count - 2; j >= 0; --j) combine(current + j * w, current + (j + 1) * w, current + j * w, w);
-      const int64_t next_count = load_block(b + 1, next, scratch.data());
-      if (next_count > 0) std::memcpy(prefix, next, w);
-      for (int64_t j = 1; j < next_count; ++j) combine(prefix + (j - 1) * w, next + j * w, prefix + j * w, w);
-      for (int64_t j = 0; j < k && b * k + j < h; ++j) {
-        if (j == 0) std::memcpy(dst_row(b * k), current, w);  // the whole block is the window
-        else combine(current + j * w, prefix + (j - 1) * w, dst_row(b * k + j), w);
-      }
-      std::swap(current, next);
-      count = next_count;
+    const int64_t row_r = std::min(r, src.width - 1), column_r = std::min(r, src.height - 1);
+    if (row_r <= kDoublingRadius) {
+      columns(src, dst, column_r, row_r);
+    } else {
+      columns(src, dst, column_r, 0);
+      rows_by_transpose(row_r);
     }
   }
 
@@ -109,7 +142,7 @@ struct Morphology {
       for (int64_t y = top; y < bottom; ++y) std::memset(dst_row(y), neutral(), w);
       for (int64_t half = 0; half <= r; ++half) {
         if (offsets[half].empty()) continue;
-        for (int64_t y = first; y < last; ++y) row_window(src_row(y), half, &windows[(y - first) * w], scratch.data());
+        for (int64_t y = first; y < last; ++y) row_window(src_row(y), w, half, &windows[(y - first) * w], scratch.data());
         for (int64_t y = top; y < bottom; ++y) {
           for (int64_t dy : offsets[half]) {
             if (y + dy >= 0 && y + dy < h) combine(dst_row(y), &windows[(y + dy - first) * w], dst_row(y), w);

@@ -99,6 +99,15 @@ struct Vec {
   static B min_u8(B a, B b) { return _mm512_min_epu8(a, b); }
   static B sub_u8(B a, B b) { return _mm512_sub_epi8(a, b); }
   static B max_u8(B a, B b) { return _mm512_max_epu8(a, b); }
+  // Bytes of the low (high) halves of each 16-byte lane of a and b, interleaved a0 b0 a1 b1 ...
+  static B zip_lo_u8(B a, B b) { return _mm512_unpacklo_epi8(a, b); }
+  static B zip_hi_u8(B a, B b) { return _mm512_unpackhi_epi8(a, b); }
+  static void store_lanes16(uint8_t* const (&p)[NB / 16], B v) {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(p[0]), _mm512_castsi512_si128(v));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(p[1]), _mm512_extracti32x4_epi32(v, 1));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(p[2]), _mm512_extracti32x4_epi32(v, 2));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(p[3]), _mm512_extracti32x4_epi32(v, 3));
+  }
 };
 
 }  // namespace cleancut::avx512

@@ -94,6 +94,10 @@ struct Vec {
   static B min_u8(B a, B b) { return vminq_u8(a, b); }
   static B sub_u8(B a, B b) { return vsubq_u8(a, b); }
   static B max_u8(B a, B b) { return vmaxq_u8(a, b); }
+  // Bytes of the low (high) halves of a and b, interleaved a0 b0 a1 b1 ... (one 16-byte lane).
+  static B zip_lo_u8(B a, B b) { return vzip1q_u8(a, b); }
+  static B zip_hi_u8(B a, B b) { return vzip2q_u8(a, b); }
+  static void store_lanes16(uint8_t* const (&p)[NB / 16], B v) { vst1q_u8(p[0], v); }
 };
 
 }  // namespace cleancut::neon
