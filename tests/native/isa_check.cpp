@@ -68,7 +68,7 @@ int main() {
         }
         for (int shape = 0; shape < 2; ++shape) {
           for (int op = 0; op < 2; ++op) {
-            for (int radius : {3, 40}) {  // square rows by doubling, then by transposed strips
+            for (int radius : {3, 70}) {  // square rows by doubling, then by transposed strips
               std::vector<uint8_t> o0(h * w), o1(h * w);
               scalar.morphology(alpha, {o0.data(), h, w, 1, w}, MorphOp(op), MorphShape(shape), radius);
               t->morphology(alpha, {o1.data(), h, w, 1, w}, MorphOp(op), MorphShape(shape), radius);
