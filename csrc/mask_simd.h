@@ -37,7 +37,7 @@ void upsample_mask_simd(PlaneF32 src, MutImageU8 dst) {
   // upscaling), two loads and an in-register permute replace a gather; other blocks gather.
   const int64_t blocks = cx.padded_out / V::N;
   std::vector<int32_t> base(blocks), relative(cx.taps * cx.padded_out);
-  std::vector<bool> permutable(blocks);
+  std::vector<uint8_t> permutable(blocks);
   for (int64_t b = 0; b < blocks; ++b) {
     const int64_t x0 = b * V::N;
     base[b] = cx.index[x0];
@@ -61,11 +61,18 @@ void upsample_mask_simd(PlaneF32 src, MutImageU8 dst) {
       const int64_t x = b * V::N;
       const F head = V::load(row + base[b]), next = V::load(row + base[b] + V::N);
       F acc = V::zero();
-      for (int64_t k = 0; k < cx.taps; ++k) {
-        const int64_t entry = k * cx.padded_out + x;
-        const F value = permutable[b] ? V::permute2(head, next, V::load_i32(relative.data() + entry))
-                                      : V::gather(in, V::load_i32(cx.index.data() + entry));
-        acc = V::add(acc, V::mul(V::load(cx.weights.data() + entry), value));
+      if (permutable[b]) {
+        for (int64_t k = 0; k < cx.taps; ++k) {
+          const int64_t entry = k * cx.padded_out + x;
+          const F value = V::permute2(head, next, V::load_i32(relative.data() + entry));
+          acc = V::add(acc, V::mul(V::load(cx.weights.data() + entry), value));
+        }
+      } else {
+        for (int64_t k = 0; k < cx.taps; ++k) {
+          const int64_t entry = k * cx.padded_out + x;
+          const F value = V::gather(in, V::load_i32(cx.index.data() + entry));
+          acc = V::add(acc, V::mul(V::load(cx.weights.data() + entry), value));
+        }
       }
       V::store(rows + r * cx.padded_out + x, V::mul(V::sub(acc, V::set1(lo)), V::set1(scale)));
     }
@@ -83,10 +90,19 @@ void upsample_mask_simd(PlaneF32 src, MutImageU8 dst) {
     uint8_t* out = dst.data + y * dst.row_stride;
     const F* w = weights.data();
     const float* const* t = taps.data();
-    vector_loop<V::N>(dst.width, [&](auto tail, int64_t x, int64_t n) {
+    // Four vectors at a time: four independent sums hide the latency of each one's chain of adds.
+    int64_t x = 0;
+    for (; x + 4 * V::N <= dst.width; x += 4 * V::N) {
+      F acc[4] = {V::zero(), V::zero(), V::zero(), V::zero()};
+      for (int64_t k = 0; k < count; ++k) {
+        for (int i = 0; i < 4; ++i) acc[i] = V::add(acc[i], V::mul(w[k], V::load(t[k] + x + i * V::N)));
+      }
+      for (int i = 0; i < 4; ++i) V::store_u8(out + x + i * V::N, acc[i]);
+    }
+    vector_loop<V::N>(dst.width - x, [&](auto tail, int64_t i, int64_t n) {
       F acc = V::zero();
-      for (int64_t k = 0; k < count; ++k) acc = V::add(acc, V::mul(w[k], V::load(t[k] + x)));
-      store_u8<V>(out + x, acc, n, tail);
+      for (int64_t k = 0; k < count; ++k) acc = V::add(acc, V::mul(w[k], V::load(t[k] + x + i)));
+      store_u8<V>(out + x + i, acc, n, tail);
     });
   }
 }
