@@ -147,16 +147,24 @@ struct Morphology {
       while ((half + 1) * (half + 1) + dy * dy <= r * r) ++half;
       offsets[half].push_back(dy);
     }
-    std::vector<uint8_t> row_scratch(w + 2 * r), windows((std::min(band, h) + 2 * r) * w);
+    uint8_t* row_scratch = scratch<uint8_t, 0>(w + 2 * r);
+    uint8_t* windows = scratch<uint8_t, 1>((std::min(band, h) + 2 * r) * w);
     for (int64_t top = 0; top < h; top += band) {
       const int64_t bottom = std::min(h, top + band), first = std::max<int64_t>(0, top - r), last = std::min(h, bottom + r);
-      for (int64_t y = top; y < bottom; ++y) std::memset(dst_row(y), neutral(), w);
-      for (int64_t half = 0; half <= r; ++half) {
+      // Only the run of dy = 0 is r wide: its windows are written straight to the out rows.
+      for (int64_t y = top; y < bottom; ++y) row_window(src_row(y), w, r, dst_row(y), row_scratch);
+      for (int64_t half = 0; half < r; ++half) {
         if (offsets[half].empty()) continue;
-        for (int64_t y = first; y < last; ++y) row_window(src_row(y), w, half, &windows[(y - first) * w], row_scratch.data());
+        const uint8_t* rows = src_row(first);  // a run of half-width 0 is the source row itself
+        int64_t stride = src.row_stride;
+        if (half > 0) {
+          for (int64_t y = first; y < last; ++y) row_window(src_row(y), w, half, windows + (y - first) * w, row_scratch);
+          rows = windows;
+          stride = w;
+        }
         for (int64_t y = top; y < bottom; ++y) {
           for (int64_t dy : offsets[half]) {
-            if (y + dy >= 0 && y + dy < h) combine(dst_row(y), &windows[(y + dy - first) * w], dst_row(y), w);
+            if (y + dy >= 0 && y + dy < h) combine(dst_row(y), rows + (y + dy - first) * stride, dst_row(y), w);
           }
         }
       }
