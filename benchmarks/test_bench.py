@@ -100,6 +100,22 @@ def test_inference_backends(timed, sessions, who):
     timed(f"u2netp inference ({auto.backend} chosen)", name, lambda: session.infer(batch), rounds=10)
 
 
+@pytest.mark.parametrize("who", ["cleancut", "rembg"])
+def test_onnxruntime_inference(timed, sessions, who):
+    """One u2netp inference on ONNX Runtime's CPU provider: the graph as cleancut prepares it (the
+    upsamplings in the blocked layout) against rembg's own session, which computes every output."""
+    same_backend, _, _, theirs = sessions
+    batch = same_backend.new_input(1)
+    prepare.prepare(photo(512), batch)
+    group = "u2netp inference, ONNX Runtime CPU (same runtime, cleancut's graph)"
+    if who == "cleancut":
+        timed(group, "cleancut", lambda: same_backend.infer(batch), rounds=10)
+    else:
+        inner = theirs.inner_session
+        feed = {inner.get_inputs()[0].name: batch}
+        timed(group, "rembg 2.0.86 session", lambda: inner.run(None, feed), rounds=10)
+
+
 @pytest.fixture(scope="module")
 def full_u2net():
     """The full-size U²-Net (44 M parameters, random weights), exported once into the cache."""
