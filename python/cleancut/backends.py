@@ -61,10 +61,6 @@ class OrtBackend:
             from .precision import fp16_model_path
 
             graph = fp16_model_path(graph)
-        elif name == "onnxruntime-cpu" and platform.machine().lower() in ("x86_64", "amd64"):
-            from .models import blocked_layout_graph
-
-            graph = blocked_layout_graph(graph)
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1

@@ -197,8 +197,9 @@ def resolve(model: str | os.PathLike, *, url: str | None = None, md5: str | None
 
 def prepared_graph(path: Path) -> Path:
     """The model as cleancut runs it, made once and cached by the model's md5: a symbolic batch
-    dimension (U²-Net exports fix it at 1 although nothing needs it), and upsampling by constant
-    scales instead of sizes computed from tensor shapes at run time (see _constant_resize_scales)."""
+    dimension (U²-Net exports fix it at 1 although nothing needs it), upsampling by constant scales
+    instead of sizes computed from tensor shapes at run time (see _constant_resize_scales), with
+    the same centres under the name ONNX Runtime runs fastest (see _half_pixel_upsampling)."""
     target = cache_dir() / "prepared" / f"{md5_of(path)}-prepared.onnx"
     if target.is_file():
         return target
@@ -206,6 +207,7 @@ def prepared_graph(path: Path) -> Path:
 
     model = onnx.load(os.fspath(path))
     _constant_resize_scales(model)
+    _half_pixel_upsampling(model)
     for tensor in [*model.graph.input, *model.graph.output]:
         dims = tensor.type.tensor_type.shape.dim
         if dims and dims[0].HasField("dim_value"):
@@ -214,83 +216,50 @@ def prepared_graph(path: Path) -> Path:
     return target
 
 
-def blocked_layout_graph(graph: Path) -> Path:
-    """`graph` for ONNX Runtime's x86 CPU provider, made once next to it (see _upsampling_as_pools)."""
-    target = graph.with_name(f"{graph.stem}-blocked.onnx")
-    if not target.is_file():
-        import onnx
+def _half_pixel_upsampling(model) -> None:
+    """U²-Net's upsamplings are bilinear with PyTorch's half-pixel centres, which differ from ONNX's
+    plain half_pixel only where an output axis is 1 long; ONNX Runtime's x86 CPU provider keeps
+    half_pixel upsampling in its blocked channel layout (NCHWc) but reorders out of it and back
+    around every pytorch_half_pixel one: 107 reorders in u2netp, 13 after, inference 112 -> 103 ms
+    (OpenVINO: no change). Renamed only where every factor is 1 or at least 2, so no resized axis
+    comes out 1 long."""
+    from onnx import numpy_helper
 
-        model = onnx.load(os.fspath(graph))
-        _upsampling_as_pools(model)
-        write_atomically(target, model.SerializeToString())
-    return target
-
-
-def _upsampling_as_pools(model) -> None:
-    """ONNX Runtime's x86 CPU provider runs convolutions, pools and channel concatenations in a
-    blocked channel layout (NCHWc), but a bilinear Resize only in plain NCHW: each of u2netp's 34
-    2x upsamplings cost a reorder out of the blocked layout and one back on top of the Resize
-    (22 ms of a 115 ms inference). Bilinear 2x with half-pixel centres and clamped edges is exactly
-    nearest 2x followed by two 2x2 means that leave the padding out, one padded before and one
-    after ([1/4 1/2 1/4] inside; at a border the edge pixel itself), and all three stay blocked:
-    112 -> 103 ms, the same map up to float rounding. Only where the layout can block the channels
-    (a multiple of 16); OpenVINO gains nothing from it, so only this provider's graph has it."""
-    from onnx import helper, numpy_helper, shape_inference
-
-    graph = model.graph
-    constants = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
-    typed = shape_inference.infer_shapes(model).graph
-    channels = {v.name: v.type.tensor_type.shape.dim[1].dim_value for v in [*typed.value_info, *typed.input]
-                if len(v.type.tensor_type.shape.dim) == 4}
-
-    def attribute(node, name, default):
-        found = [helper.get_attribute_value(a) for a in node.attribute if a.name == name]
-        return found[0].decode() if found else default
-
-    nodes = []
-    for node in graph.node:
-        if (node.op_type == "Resize" and len(node.input) == 3 and attribute(node, "mode", "nearest") == "linear"
-                and attribute(node, "coordinate_transformation_mode", "half_pixel") in ("half_pixel", "pytorch_half_pixel")
-                and np.array_equal(constants.get(node.input[2], []), [1, 1, 2, 2])
-                and channels.get(node.input[0], 0) % 16 == 0 and channels.get(node.input[0], 0) > 0):
-            name, repeated, averaged = node.name or node.output[0], f"{node.output[0]}_repeated", f"{node.output[0]}_averaged"
-            nodes += [helper.make_node("Resize", node.input, [repeated], f"{name}_repeat", mode="nearest",
-                                       coordinate_transformation_mode="asymmetric", nearest_mode="floor"),
-                      helper.make_node("AveragePool", [repeated], [averaged], f"{name}_mean_before", kernel_shape=[2, 2],
-                                       pads=[1, 1, 0, 0], count_include_pad=0),
-                      helper.make_node("AveragePool", [averaged], node.output, f"{name}_mean_after", kernel_shape=[2, 2],
-                                       pads=[0, 0, 1, 1], count_include_pad=0)]
-        else:
-            nodes.append(node)
-    del graph.node[:]
-    graph.node.extend(nodes)
+    scales = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
+    for node in model.graph.node:
+        factors = scales.get(node.input[2]) if node.op_type == "Resize" and len(node.input) == 3 else None
+        if factors is None or not all(f == 1 or f >= 2 for f in factors):
+            continue
+        for attribute in node.attribute:
+            if attribute.name == "coordinate_transformation_mode" and attribute.s == b"pytorch_half_pixel":
+                attribute.s = b"half_pixel"
 
 
 def _constant_resize_scales(model) -> None:
     """U²-Net exports size every Resize from Shape -> Gather -> Concat chains evaluated at run time:
     ~100 small shape ops that GPUs hand back to the CPU (ONNX Runtime inserts a host copy for each)
-    and that tie the sizes to batch 1. With a static input size every Resize's factor is a known
-    constant: feed it as `scales` and drop the shape arithmetic. Changes nothing where the input
-    size is not fixed or a factor would not reproduce the exact output size."""
+    and that tie the sizes to batch 1. With a static image size (the batch may vary) every Resize's
+    factor is a known constant: feed it as `scales` and drop the shape arithmetic. Changes nothing
+    where the image size is not fixed or a factor would not reproduce the exact output size."""
     import onnx
     import onnxruntime as ort
     from onnx import helper, numpy_helper
 
     graph = model.graph
     dims = graph.input[0].type.tensor_type.shape.dim
-    if len(dims) != 4 or not all(d.HasField("dim_value") for d in dims):
+    if len(dims) != 4 or not all(d.HasField("dim_value") for d in dims[1:]):
         return
     resizes = [n for n in graph.node if n.op_type == "Resize" and len(n.input) == 4 and n.input[3]]
     if not resizes:
         return
-    # One run at the fixed size tells every Resize's input and output shape.
+    # One run of one image tells every Resize's input and output shape.
     probe = onnx.ModelProto()
     probe.CopyFrom(model)
     del probe.graph.output[:]
     watched = sorted({name for n in resizes for name in (n.input[0], n.output[0])})
     probe.graph.output.extend(helper.make_empty_tensor_value_info(name) for name in watched)
     session = ort.InferenceSession(probe.SerializeToString(), providers=["CPUExecutionProvider"])
-    feed = np.zeros([d.dim_value for d in dims], np.float32)
+    feed = np.zeros([1, *(d.dim_value for d in dims[1:])], np.float32)
     shapes = dict(zip(watched, (value.shape for value in session.run(watched, {graph.input[0].name: feed}))))
     for node in resizes:
         source, result = shapes[node.input[0]], shapes[node.output[0]]
