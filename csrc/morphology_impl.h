@@ -77,14 +77,15 @@ struct Morphology {
   // y + r in the next (b + 1), which is kept as one running row. Rows outside the image never win,
   // so none is made: above row 0 the suffix is empty (block -1), past the last row the prefix stops.
   // Input rows are read in place, or, with row_half > 0, their row windows are made a block at a
-  // time into `windows`. Out rows are made in order; `row_done(y)` follows each.
-  template <class RowDone>
+  // time into `windows`. Out rows are made in order; `row_done(y)` follows each. `kSlots` numbers
+  // its scratch buffers: a pass run from inside `row_done` needs others than the one calling it.
+  template <int kSlots, class RowDone>
   void columns(ImageU8 in, MutImageU8 out, int64_t r, int64_t row_half, RowDone row_done) const {
     const int64_t h = in.height, w = in.width, k = 2 * r + 1, held = std::min(k, h);
-    uint8_t* row_scratch = scratch<uint8_t, 0>(row_half > 0 ? w + 2 * row_half : 0);
-    uint8_t* windows = scratch<uint8_t, 1>(row_half > 0 ? held * w : 0);
-    uint8_t* suffix = scratch<uint8_t, 2>(held * w);
-    uint8_t* prefix = scratch<uint8_t, 3>(w);
+    uint8_t* row_scratch = scratch<uint8_t, kSlots>(row_half > 0 ? w + 2 * row_half : 0);
+    uint8_t* windows = scratch<uint8_t, kSlots + 1>(row_half > 0 ? held * w : 0);
+    uint8_t* suffix = scratch<uint8_t, kSlots + 2>(held * w);
+    uint8_t* prefix = scratch<uint8_t, kSlots + 3>(w);
     auto out_row = [&](int64_t y) { return out.data + y * out.row_stride; };
     for (int64_t b = -1; b * k + r < h; ++b) {
       const int64_t first = (b + 1) * k, count = std::clamp<int64_t>(h - first, 0, k);  // rows of block b + 1
@@ -116,10 +117,10 @@ struct Morphology {
   // L1 sets (2048² took 0.9 ms against 0.6 ms at width 2064).
   void rows_by_transpose(int64_t top, int64_t n, int64_t r) const {
     const int64_t s = Rows::kStripRows, w = dst.width, staged_stride = w + 64;
-    uint8_t *across = scratch<uint8_t, 4>(w * s), *done = scratch<uint8_t, 5>(w * s);
-    uint8_t* staged = scratch<uint8_t, 6>(staged_stride * s);
+    uint8_t *across = scratch<uint8_t, 8>(w * s), *done = scratch<uint8_t, 9>(w * s);
+    uint8_t* staged = scratch<uint8_t, 10>(staged_stride * s);
     Rows::transpose(dst_row(top), dst.row_stride, across, s, n, w);
-    columns(ImageU8{across, w, s, 1, s}, MutImageU8{done, w, s, 1, s}, r, 0, [](int64_t) {});
+    columns<4>(ImageU8{across, w, s, 1, s}, MutImageU8{done, w, s, 1, s}, r, 0, [](int64_t) {});
     Rows::transpose(done, s, staged, staged_stride, w, n);
     for (int64_t i = 0; i < n; ++i) std::memcpy(dst_row(top + i), staged + i * staged_stride, w);
   }
@@ -127,12 +128,12 @@ struct Morphology {
   void square() const {
     const int64_t h = src.height, row_r = std::min(r, src.width - 1), column_r = std::min(r, h - 1);
     if (row_r <= kDoublingRadius) {
-      columns(src, dst, column_r, row_r, [](int64_t) {});
+      columns<0>(src, dst, column_r, row_r, [](int64_t) {});
       return;
     }
     // Each strip of rows goes along the rows as soon as the column pass has made it, still in cache.
     const int64_t s = Rows::kStripRows;
-    columns(src, dst, column_r, 0, [&](int64_t y) {
+    columns<0>(src, dst, column_r, 0, [&](int64_t y) {
       if ((y + 1) % s == 0 || y + 1 == h) rows_by_transpose(y / s * s, y % s + 1, row_r);
     });
   }
