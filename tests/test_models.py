@@ -164,7 +164,7 @@ def test_unknown_name_and_corrupt_onnx(home, tmp_path):
 
 
 @pytest.mark.parametrize("exported_batch", ["fixed at 1", "symbolic"])
-def test_prepared_graph_runs_the_same_network_with_constant_upsampling(home, real_model, tmp_path, exported_batch):
+def test_prepared_graph_runs_the_same_network_with_constant_upsampling(home, real_model, tmp_path, monkeypatch, exported_batch):
     import numpy as np
     import onnx
     import onnxruntime as ort
@@ -194,6 +194,8 @@ def test_prepared_graph_runs_the_same_network_with_constant_upsampling(home, rea
     batch = blocked.run(None, {blocked.get_inputs()[0].name: np.concatenate([x, x, x])})[0]
     assert batch.shape[0] == 3 and np.array_equal(batch[2], single[0])
     assert models.prepared_graph(source) == prepared  # cached by md5
+    monkeypatch.setattr(models, "PREPARATION", models.PREPARATION + 1)  # what a newer cleancut prepares
+    assert models.prepared_graph(source) != prepared
 
 
 def test_prepared_graph_leaves_dynamic_sizes_alone(home, tmp_path):

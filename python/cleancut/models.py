@@ -195,12 +195,17 @@ def resolve(model: str | os.PathLike, *, url: str | None = None, md5: str | None
     )
 
 
+# Counts the changes to what prepared_graph makes: a cache made by an older cleancut is made anew
+# (and with it the networks and measurements derived from it, which carry its name).
+PREPARATION = 2
+
+
 def prepared_graph(path: Path) -> Path:
     """The model as cleancut runs it, made once and cached by the model's md5: a symbolic batch
     dimension (U²-Net exports fix it at 1 although nothing needs it), upsampling by constant scales
     instead of sizes computed from tensor shapes at run time (see _constant_resize_scales), with
     the same centres under the name ONNX Runtime runs fastest (see _half_pixel_upsampling)."""
-    target = cache_dir() / "prepared" / f"{md5_of(path)}-prepared.onnx"
+    target = cache_dir() / "prepared" / f"{md5_of(path)}-prepared-v{PREPARATION}.onnx"
     if target.is_file():
         return target
     import onnx
