@@ -9,8 +9,8 @@
 // in a cache-resident buffer, goes through the same column pass and is transposed back: cost
 // independent of r. Small radii instead double shifted spans along the rows (log2(2r+1) + 1
 // combines per pixel, fused into the column pass), cheaper than two transposes up to
-// kDoublingRadius (2048², AVX-512: r = 64 0.69 ms by doubling, the transposing path 0.75 ms at
-// r = 65 and 0.83 ms at r = 1024, where doubling took 1.2-1.4 ms).
+// kDoublingRadius (2048², AVX-512: r = 64 0.62 ms by doubling, the transposing path 0.72 ms at
+// r = 65 and 0.77 ms at r = 1024, where doubling took 1.2-1.4 ms).
 // Radii past the image are clamped: a window wider than the image covers all of it from any pixel.
 // Disk: for each row offset dy the disk is a horizontal run of half-width floor(sqrt(r^2 - dy^2));
 // one row window per distinct half-width, then a max/min over the 2r+1 shifted rows, in bands.
