@@ -1,6 +1,7 @@
 """remove(): rembg parity on real photos, return types, options, and bad input."""
 
 import io
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -291,6 +292,22 @@ def test_lanes_split_the_threads_and_run_side_by_side_with_the_same_masks(model_
         side_by_side = list(pool.map(lambda lane, images: lane.predict(images), lanes, photos))
     for got, want in zip(side_by_side, expected):
         assert np.abs(got - want).max() <= 1e-5
+
+
+def test_remove_batch_lanes_are_kept_threads_that_concurrent_calls_share(session):
+    """Lane threads start once (fresh ones per call cost thousands of page faults) and calls from
+    several threads at once share them, each getting its own results."""
+    items = [PHOTOS["coffee"], PHOTOS["chelsea"], PHOTOS["rocket"]]
+    expected = cleancut.remove_batch(items, session=session)
+
+    def lane_threads():
+        return {t.ident for t in threading.enumerate() if t.name.startswith("cleancut-lane")}
+
+    lanes = lane_threads()
+    with ThreadPoolExecutor(3) as callers:
+        results = list(callers.map(lambda _: cleancut.remove_batch(items, session=session), range(3)))
+    assert all(np.array_equal(got, want) for result in results for got, want in zip(result, expected, strict=True))
+    assert lanes and lane_threads() == lanes
 
 
 def test_remove_batch_raises_the_first_failing_item_in_order(session):

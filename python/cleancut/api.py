@@ -5,7 +5,6 @@ from __future__ import annotations
 import inspect
 import threading
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, overload
 
@@ -15,9 +14,11 @@ from PIL import Image
 from . import compose, encode, refine
 from .decode import DEFAULT_MAX_PIXELS, decode
 from .errors import InvalidInputError
+from .pools import KeptPool
 from .session import Session, default_session
 
 Input = bytes | bytearray | memoryview | Image.Image | np.ndarray
+_LANE_POOL = KeptPool("cleancut-lane")
 
 
 @dataclass(frozen=True)
@@ -233,9 +234,8 @@ def remove_batch(
                 with lock:
                     failures[start] = e
 
-    with ThreadPoolExecutor(len(lanes), thread_name_prefix="cleancut-lane") as pool:
-        for done in [pool.submit(run_lane, lane) for lane in lanes]:
-            done.result()
+    for done in [_LANE_POOL.get().submit(run_lane, lane) for lane in lanes]:
+        done.result()
     if failures:
         raise failures[min(failures)]
     return results

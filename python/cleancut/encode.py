@@ -8,19 +8,16 @@ runs join into one zlib stream, as pigz does. Only the framing is Python.
 
 from __future__ import annotations
 
-import os
 import struct
-import threading
 import zlib
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from PIL import Image
 
 from . import _native
-from .backends import usable_cpus
 from .errors import InvalidInputError
+from .pools import KeptPool
 
 try:
     from isal import isal_zlib as fast_deflate
@@ -33,25 +30,7 @@ _COLOUR_TYPE = {1: 0, 2: 4, 3: 2, 4: 6}  # channels -> PNG colour type (grey, gr
 _ADLER_BASE = 65521
 _ZLIB_HEADER = b"\x78\x01"  # deflate, 32 KiB window, no preset dictionary
 
-_pool: ThreadPoolExecutor | None = None
-_pool_lock = threading.Lock()
-
-
-def _band_pool() -> ThreadPoolExecutor:
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(usable_cpus(), thread_name_prefix="cleancut-png")
-        return _pool
-
-
-def _forget_pool_in_child() -> None:
-    global _pool, _pool_lock
-    _pool, _pool_lock = None, threading.Lock()  # a forked child has none of the parent's threads
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_pool_in_child)
+_BAND_POOL = KeptPool("cleancut-png")
 
 
 def adler32_combine(first: int, second: int, second_length: int) -> int:
@@ -104,7 +83,7 @@ def png_from_rows(
 
     # Rows are asked for inside the band jobs: only one band per worker is ever held uncompressed.
     # parallel=False: the caller keeps the other cores busy itself (remove_batch's lanes).
-    bands = list(_band_pool().map(deflate_band, tops)) if parallel and len(tops) > 1 else [deflate_band(t) for t in tops]
+    bands = list(_BAND_POOL.get().map(deflate_band, tops)) if parallel and len(tops) > 1 else [deflate_band(t) for t in tops]
     checksum = 1
     for _, band_checksum, length in bands:
         checksum = adler32_combine(checksum, band_checksum, length)
