@@ -60,20 +60,17 @@ void upsample_mask_simd(PlaneF32 src, MutImageU8 dst) {
     for (int64_t b = 0; b < blocks; ++b) {
       const int64_t x = b * V::N;
       const F head = V::load(row + base[b]), next = V::load(row + base[b] + V::N);
-      F acc = V::zero();
-      if (permutable[b]) {
+      // One tap loop per way of fetching the values, so the choice is not made again for every tap.
+      auto weighted_sum = [&](auto value_at) {
+        F acc = V::zero();
         for (int64_t k = 0; k < cx.taps; ++k) {
           const int64_t entry = k * cx.padded_out + x;
-          const F value = V::permute2(head, next, V::load_i32(relative.data() + entry));
-          acc = V::add(acc, V::mul(V::load(cx.weights.data() + entry), value));
+          acc = V::add(acc, V::mul(V::load(cx.weights.data() + entry), value_at(entry)));
         }
-      } else {
-        for (int64_t k = 0; k < cx.taps; ++k) {
-          const int64_t entry = k * cx.padded_out + x;
-          const F value = V::gather(in, V::load_i32(cx.index.data() + entry));
-          acc = V::add(acc, V::mul(V::load(cx.weights.data() + entry), value));
-        }
-      }
+        return acc;
+      };
+      const F acc = permutable[b] ? weighted_sum([&](int64_t e) { return V::permute2(head, next, V::load_i32(relative.data() + e)); })
+                                  : weighted_sum([&](int64_t e) { return V::gather(in, V::load_i32(cx.index.data() + e)); });
       V::store(rows + r * cx.padded_out + x, V::mul(V::sub(acc, V::set1(lo)), V::set1(scale)));
     }
   }
