@@ -129,11 +129,11 @@ class OpenVinoBackend:
         self.input_shape = [d.get_length() if d.is_static else None for d in self._model.inputs[0].get_partial_shape()]
         self._requests: dict[int, object] = {}
         self._lock = threading.Lock()  # an infer request is not safe to share between threads
-        # Compile and run once now: a model OpenVINO cannot run fails here, and the first run's lazy
-        # set-up (pybind11's NumPy bridge among it) happens on this thread. Two remove_batch lanes
-        # making their first runs at once hung in that set-up, for good, once in ~20 fresh processes.
-        height, width = (d or 320 for d in self.input_shape[2:])
-        self.infer(np.zeros((1, self.input_shape[1] or 3, height, width), np.float32))
+        # Compile now, so a model OpenVINO cannot run fails here. The first NumPy view of an OpenVINO
+        # tensor sets up pybind11's NumPy bridge in OpenVINO's module: two remove_batch lanes doing
+        # that at once (their first runs) hung for good, once in ~20 fresh processes. Done here, on
+        # the thread that makes the backend.
+        _ = self._request(1).get_input_tensor(0).data
 
     def _request(self, batch: int):
         """One compiled model per batch size: a static shape let OpenVINO plan memory better
