@@ -230,9 +230,11 @@ def _half_pixel_upsampling(model) -> None:
     comes out 1 long."""
     from onnx import numpy_helper
 
-    scales = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
-    for node in model.graph.node:
-        factors = scales.get(node.input[2]) if node.op_type == "Resize" and len(node.input) == 3 else None
+    resizes = [n for n in model.graph.node if n.op_type == "Resize" and len(n.input) == 3]
+    named = {n.input[2] for n in resizes}
+    scales = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer if t.name in named}
+    for node in resizes:
+        factors = scales.get(node.input[2])
         if factors is None or not all(f == 1 or f >= 2 for f in factors):
             continue
         for attribute in node.attribute:
