@@ -129,6 +129,29 @@ def test_a_gpu_provider_that_falls_back_to_cpu_is_refused(graph, monkeypatch):
         backends.load("onnxruntime-cuda", graph, 2)
 
 
+@pytest.mark.filterwarnings("ignore:Specified provider")
+@pytest.mark.parametrize("name", ["onnxruntime-cuda", "onnxruntime-cuda-tf32"])
+def test_cuda_is_strict_fp32_unless_tf32_is_asked_for(graph, monkeypatch, name):
+    import onnxruntime as ort
+
+    # ORT's CUDA provider runs fp32 convolutions as TF32 by default, which moves the mask.
+    asked = []
+    real_session = ort.InferenceSession
+
+    def recording_session(*args, providers, **kwargs):
+        asked.append(providers[0])
+        return real_session(*args, providers=["CPUExecutionProvider"], **kwargs)
+
+    monkeypatch.setattr(ort, "get_available_providers", lambda: ["CUDAExecutionProvider", "CPUExecutionProvider"])
+    monkeypatch.setattr(ort, "InferenceSession", recording_session)
+    with pytest.raises(backends.BackendUnavailable, match="fell back to the CPU"):
+        backends.load(name, graph, 2)
+    provider, options = asked[0]
+    assert provider == "CUDAExecutionProvider"
+    assert options["use_tf32"] == ("1" if name.endswith("tf32") else "0")
+    assert backends.FP32_OF.get(name, name) == "onnxruntime-cuda"
+
+
 def test_unknown_backend_name(model_path):
     with pytest.raises(backends.BackendUnavailable, match="unknown backend"):
         Session(model_path, backend="tpu")
