@@ -3,6 +3,8 @@
 import json
 import logging
 import platform
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -150,6 +152,24 @@ def test_cuda_is_strict_fp32_unless_tf32_is_asked_for(graph, monkeypatch, name):
     assert provider == "CUDAExecutionProvider"
     assert options["use_tf32"] == ("1" if name.endswith("tf32") else "0")
     assert backends.FP32_OF.get(name, name) == "onnxruntime-cuda"
+
+
+def test_onnxruntime_cpu_holds_one_copy_of_the_activations(graph):
+    # u2netp at batch 4: ~0.86 GB of activations; ORT's memory pattern used to add a second copy.
+    script = f"""
+import resource, numpy as np
+from pathlib import Path
+from cleancut import backends
+backend = backends.load("onnxruntime-cpu", Path({str(graph)!r}), 2)
+batch = np.zeros((4, 3, 320, 320), np.float32)
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+for _ in range(3):
+    backend.infer(batch)
+print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024)
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout) < 1300  # MB of growth; 1681 with the memory pattern, 857 without
 
 
 def test_unknown_backend_name(model_path):
