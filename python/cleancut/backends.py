@@ -89,7 +89,9 @@ class OrtBackend:
             # 3.6 vs 1.9 GB) and, at batch 8, a second run of page faults (2 lanes: 455 vs 106
             # ms/image). No measurable speed change at batch 1.
             options.enable_mem_pattern = False
-        providers = [provider] if provider == "CPUExecutionProvider" else [(provider, CUDA_OPTIONS.get(name, {})), "CPUExecutionProvider"]
+            providers = [provider]
+        else:
+            providers = [(provider, CUDA_OPTIONS.get(name, {})), "CPUExecutionProvider"]
         self._session = ort.InferenceSession(os.fspath(graph), sess_options=options, providers=providers)
         if self._session.get_providers()[0] != provider:
             # ORT lists GPU providers whose CUDA/cuDNN libraries then fail to load, and runs on the CPU.
