@@ -310,9 +310,34 @@ def test_remove_batch_lanes_are_kept_threads_that_concurrent_calls_share(session
     assert lanes and lane_threads() == lanes
 
 
+def test_remove_batch_spreads_images_over_the_cores_when_the_lanes_share_a_backend(model_path, monkeypatch):
+    """A GPU backend is shared by all lanes, not split: there a chunk's images are decoded and
+    encoded on the item threads (every core), not one after another in their lane. Faked on the
+    CPU by telling the session its backend does not run there."""
+    from cleancut import api, backends
+
+    session = cleancut.new_session(model_path, backend="onnxruntime-cpu", threads=2)
+    monkeypatch.setattr(backends, "runs_on_cpu", lambda name: False)
+    assert session.lanes(3) == [session] * 2
+    decoded_on = set()
+
+    def decode(*args, **kwargs):
+        decoded_on.add(threading.current_thread().name.split("_")[0])
+        return real_decode(*args, **kwargs)
+
+    real_decode = api.decode
+    monkeypatch.setattr(api, "decode", decode)
+    items = [png_bytes(Image.fromarray(PHOTOS[name]), "JPEG") for name in ("coffee", "chelsea", "rocket", "astronaut", "retina")]
+    for batch_size, threads in ((1, "cleancut-lane"), (2, "cleancut-item"), (8, "cleancut-item")):
+        decoded_on.clear()
+        results = cleancut.remove_batch(items, session=session, batch_size=batch_size)
+        assert decoded_on == {threads}, "one image per chunk stays in its lane"
+        assert results == [cleancut.remove(item, session=session) for item in items]
+
+
 def test_remove_batch_raises_the_first_failing_item_in_order(session):
     items = [PHOTOS["coffee"], b"not an image", PHOTOS["chelsea"], np.zeros((2, 3, 4, 5), np.uint8)] * 2
-    for batch_size in (1, 2):
+    for batch_size in (1, 2, len(items)):  # the last: one lane, its images spread over the cores
         with pytest.raises(ImageDecodeError):
             cleancut.remove_batch(items, session=session, batch_size=batch_size)
     with pytest.raises(InvalidInputError):

@@ -19,6 +19,7 @@ from .session import Session, default_session
 
 Input = bytes | bytearray | memoryview | Image.Image | np.ndarray
 _LANE_POOL = KeptPool("cleancut-lane")
+_ITEM_POOL = KeptPool("cleancut-item")
 
 
 @dataclass(frozen=True)
@@ -188,12 +189,14 @@ def remove_batch(
     max_side: int | None = None,
     **options: Any,
 ) -> list[bytes | Image.Image | np.ndarray]:
-    """``remove`` over many images, same results in the same order, faster: one lane per core
-    (``Session.lanes``) decodes, infers and encodes its own images, so one lane's decode and encode
-    overlap another's inference. ``batch_size`` images go through the network together: on a GPU
-    backend that raises the network's throughput (H100, batch 16–64: 2.3–2.6x batch 1 in strict
-    fp32, 3.1–3.4x in TF32), on CPUs it gains nothing. Takes remove()'s keywords; the first failing
-    item raises its error."""
+    """``remove`` over many images, same results in the same order, faster: lanes (one per core on
+    CPU backends, ``Session.lanes``) decode, infer and encode their own images, so one lane's decode
+    and encode overlap another's inference; on a GPU the lanes share it (H100, 16-core host, 1024²
+    JPEGs: ~400 images/s, one remove() at a time ~47). ``batch_size`` images go through the network
+    together: that raises a GPU network's own throughput (batch 16–64: 2.3–2.6x batch 1 in strict
+    fp32, 3.1–3.4x in TF32), but end to end the CPU stages set the pace (batch_size 4 about as fast
+    as 1, 16 slower); on CPUs it gains nothing. Takes remove()'s keywords; the first failing item
+    raises its error."""
     if batch_size < 1:
         raise InvalidInputError(f"batch_size must be at least 1, got {batch_size}")
     session = session or default_session()
@@ -204,18 +207,26 @@ def remove_batch(
     cut = CutOptions.from_keywords(**options)
 
     lanes = session.lanes(-(-len(items) // batch_size))
+    # Lanes that split the cores (CPU backends) run their images one after another. Lanes that each
+    # have every core (a GPU backend they share, or a single lane) spread a chunk's decode and encode
+    # over the cores. H100 with 16 cores, TF32, 64 JPEGs, images/s: 1024² batch_size=16 360 spread vs
+    # 167 in its lane, batch_size=4 ~407 vs ~357; 2048² 140 vs 58 and ~150 vs ~150; at batch_size=1
+    # spreading only added a hand-off (1024² ~369 vs ~399), so one image stays in its lane.
+    spread = batch_size > 1 and lanes[0].threads == session.threads
+    each = _ITEM_POOL.get().map if spread else map
+    # With several images at once the cores are busy already: PNG bands on every core only added
+    # hand-offs (2048²: 68 vs 65 ms per image).
+    one_at_a_time = len(lanes) == 1 and batch_size == 1
 
     def output(item: Input, pixels: np.ndarray, saliency: np.ndarray) -> bytes | Image.Image | np.ndarray:
         if force_bytes or isinstance(item, (bytes, bytearray, memoryview)):
-            # With several lanes the cores are busy already: bands on every core only added hand-offs
-            # (2048²: 68 vs 65 ms per image).
-            return finish_png(pixels, saliency, cut, parallel=len(lanes) == 1)
+            return finish_png(pixels, saliency, cut, parallel=one_at_a_time)
         result = finish(pixels, saliency, cut)
         return encode.to_pil(result) if isinstance(item, Image.Image) else result
 
-    # One whole pipeline (decode, infer, refine, encode) per lane, each lane on its share of the
-    # cores: while one lane decodes or encodes, the other infers. Chunks are taken in order; after
-    # a failure only earlier chunks still run, so the first failing item is the one that raises.
+    # One whole pipeline (decode, infer, refine, encode) per lane: while one lane decodes or
+    # encodes, another infers. Chunks are taken in order; after a failure only earlier chunks
+    # still run, so the first failing item is the one that raises.
     results: list[Any] = [None] * len(items)
     starts = iter(range(0, len(items), batch_size))
     failures: dict[int, BaseException] = {}
@@ -229,9 +240,9 @@ def remove_batch(
                     return
             chunk = items[start : start + batch_size]
             try:
-                images = [decode(item, max_pixels=max_pixels, max_side=max_side) for item in chunk]
+                images = list(each(lambda item: decode(item, max_pixels=max_pixels, max_side=max_side), chunk))
                 saliency = lane.predict(images)
-                results[start : start + len(chunk)] = [output(*job) for job in zip(chunk, images, saliency)]
+                results[start : start + len(chunk)] = list(each(output, chunk, images, saliency))
             except Exception as e:  # re-raised below, in item order
                 with lock:
                     failures[start] = e
