@@ -63,6 +63,7 @@ def test_bench_times_cleancut_beside_rembg(model_path):
     assert lines[0].startswith("CPU: ") and "backend: " in lines[0]
     assert lines[2].split()[0] == "64x64" and lines[3].split()[0] == "96x96"
     assert all(line.endswith("x") for line in lines[2:])  # a speed-up ratio per size
+    assert all(line.split()[3].startswith("(") and line.split()[3].endswith("x)") for line in lines[2:])  # remove_batch's gain
     assert run("bench", "--sizes", "big").returncode == 1
 
 

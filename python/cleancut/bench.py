@@ -16,6 +16,7 @@ from PIL import Image
 class Timing:
     size: int
     cleancut_ms: float
+    batch_ms: float  # per image, remove_batch over as many images as the session has lanes, twice
     rembg_ms: float | None
 
     @property
@@ -51,7 +52,7 @@ def rembg_remover(model: str) -> Callable[[bytes], bytes] | None:
 
 
 def run(sizes: list[int], rounds: int, session, model: str, with_rembg: bool = True) -> list[Timing]:
-    from .api import remove
+    from .api import remove, remove_batch
     from .backends import median_ms
 
     theirs = rembg_remover(model) if with_rembg else None
@@ -59,6 +60,8 @@ def run(sizes: list[int], rounds: int, session, model: str, with_rembg: bool = T
     for size in sizes:
         data = sample_jpeg(size)
         ours = median_ms(lambda: remove(data, session=session), rounds)
+        batch = [data] * (2 * session.threads)
+        batch_ms = median_ms(lambda: remove_batch(batch, session), rounds) / len(batch)
         rembg_ms = median_ms(lambda: theirs(data), rounds) if theirs else None
-        timings.append(Timing(size, ours, rembg_ms))
+        timings.append(Timing(size, ours, batch_ms, rembg_ms))
     return timings
