@@ -81,6 +81,23 @@ ComposeMode parse_mode(const std::string& mode) {
   fail("compose mode must be 'straight', 'cutout', 'premultiplied' or 'over_color', got '" + mode + "'");
 }
 
+// out[slot] of a float32 (N, 3, H, W) network input, checked.
+float* network_input(py::array& out, int64_t slot) {
+  check_dtype<float>(out, "out", "float32");
+  if (out.ndim() != 4 || out.shape(1) != 3) fail("out must have shape (N, 3, H, W)");
+  if (!out.writeable() || !(out.flags() & py::array::c_style)) fail("out must be a writeable C-contiguous array");
+  if (slot < 0 || slot >= out.shape(0)) fail("slot " + std::to_string(slot) + " is outside the batch of " + std::to_string(out.shape(0)));
+  if (out.shape(2) <= 0 || out.shape(3) <= 0) fail("out must not be empty");
+  return static_cast<float*>(out.mutable_data()) + slot * 3 * out.shape(2) * out.shape(3);
+}
+
+Normalisation normalisation(std::array<float, 3> mean, std::array<float, 3> std) {
+  for (float s : std) {
+    if (!(s > 0.0f) || !std::isfinite(s)) fail("std values must be positive and finite");
+  }
+  return {{mean[0], mean[1], mean[2]}, {std[0], std[1], std[2]}};
+}
+
 struct KernelSet {
   const Kernels* table;
 
@@ -88,19 +105,28 @@ struct KernelSet {
 
   void prepare(const py::array& image, py::array& out, int64_t slot, std::array<float, 3> mean, std::array<float, 3> std) const {
     const ImageU8 src = image_view(image, "image", {3, 4});
-    check_dtype<float>(out, "out", "float32");
-    if (out.ndim() != 4 || out.shape(1) != 3) fail("out must have shape (N, 3, H, W)");
-    if (!out.writeable() || !(out.flags() & py::array::c_style)) fail("out must be a writeable C-contiguous array");
-    if (slot < 0 || slot >= out.shape(0)) fail("slot " + std::to_string(slot) + " is outside the batch of " + std::to_string(out.shape(0)));
-    for (float s : std) {
-      if (!(s > 0.0f) || !std::isfinite(s)) fail("std values must be positive and finite");
-    }
+    float* dst = network_input(out, slot);
     const int64_t out_h = out.shape(2), out_w = out.shape(3);
-    if (out_h <= 0 || out_w <= 0) fail("out must not be empty");
-    float* dst = static_cast<float*>(out.mutable_data()) + slot * 3 * out_h * out_w;
-    const Normalisation norm{{mean[0], mean[1], mean[2]}, {std[0], std[1], std[2]}};
+    const Normalisation norm = normalisation(mean, std);
     py::gil_scoped_release release;
-    table->prepare(src, dst, out_h, out_w, norm);
+    table->normalise(dst, out_h * out_w, table->prepare_rows(src, dst, out_h, out_w, 0, out_h), norm);
+  }
+
+  float prepare_rows(const py::array& image, py::array& out, int64_t slot, int64_t y0, int64_t y1) const {
+    const ImageU8 src = image_view(image, "image", {3, 4});
+    float* dst = network_input(out, slot);
+    const int64_t out_h = out.shape(2), out_w = out.shape(3);
+    if (y0 < 0 || y1 > out_h || y0 >= y1) fail("rows must satisfy 0 <= y0 < y1 <= " + std::to_string(out_h));
+    py::gil_scoped_release release;
+    return table->prepare_rows(src, dst, out_h, out_w, y0, y1);
+  }
+
+  void normalise(py::array& out, int64_t slot, float image_max, std::array<float, 3> mean, std::array<float, 3> std) const {
+    float* dst = network_input(out, slot);
+    if (!(image_max >= 0.0f) || !std::isfinite(image_max)) fail("image_max must be finite and not negative");
+    const Normalisation norm = normalisation(mean, std);
+    py::gil_scoped_release release;
+    table->normalise(dst, out.shape(2) * out.shape(3), image_max, norm);
   }
 
   py::array upsample_mask(const py::array& saliency, int64_t height, int64_t width, std::optional<py::array> out) const {
@@ -281,6 +307,10 @@ PYBIND11_MODULE(_native, m) {
       .def("prepare", &KernelSet::prepare, py::arg("image"), py::arg("out"), py::arg("slot") = 0,
            py::arg("mean"), py::arg("std"),
            "Resample uint8 HxWx3|4 (Lanczos-3) into out[slot] (float32 N x 3 x H x W), normalised.")
+      .def("prepare_rows", &KernelSet::prepare_rows, py::arg("image"), py::arg("out"), py::arg("slot"), py::arg("y0"),
+           py::arg("y1"), "prepare's resampling of rows [y0, y1) of out[slot] only (0..255 values); returns their max.")
+      .def("normalise", &KernelSet::normalise, py::arg("out"), py::arg("slot"), py::arg("image_max"), py::arg("mean"),
+           py::arg("std"), "prepare's last step over all of out[slot]: divide by image_max, standardise.")
       .def("upsample_mask", &KernelSet::upsample_mask, py::arg("saliency"), py::arg("height"), py::arg("width"),
            py::arg("out") = py::none(), "Min-max normalise a float32 map and Lanczos-3 resample it to uint8 HxW.")
       .def("compose", &KernelSet::compose, py::arg("image"), py::arg("alpha"), py::arg("mode") = "straight",

@@ -34,9 +34,12 @@ struct Normalisation {
 
 struct Kernels {
   const char* isa;
-  // uint8 HxWx(3|4) -> float32 3 x out_h x out_w planar, Lanczos-3 resampled, divided by the
-  // image max and standardised (ImageNet mean/std) — rembg's U²-Net input.
-  void (*prepare)(ImageU8 src, float* dst, int64_t out_h, int64_t out_w, const Normalisation& norm);
+  // rembg's U²-Net input in two steps, so bands of rows can run on several threads:
+  // prepare_rows: uint8 HxWx(3|4) -> rows [y0, y1) of the float32 3 x out_h x out_w planar image,
+  // Lanczos-3 resampled (0..255 values); returns their max.
+  float (*prepare_rows)(ImageU8 src, float* dst, int64_t out_h, int64_t out_w, int64_t y0, int64_t y1);
+  // normalise: every value divided by the image max and standardised (ImageNet mean/std).
+  void (*normalise)(float* dst, int64_t plane, float image_max, const Normalisation& norm);
   // float saliency map -> min-max normalised -> Lanczos-3 resampled uint8 alpha.
   void (*upsample_mask)(PlaneF32 src, MutImageU8 dst);
   // RGBA out; with 4-channel input the input alpha multiplies the mask.
@@ -58,7 +61,8 @@ struct Kernels {
 
 // Every ISA namespace (scalar, avx2, avx512, neon) defines the same set of functions.
 #define CLEANCUT_DECLARE_KERNELS                                                                     \
-  void prepare(ImageU8 src, float* dst, int64_t out_h, int64_t out_w, const Normalisation& norm); \
+  float prepare_rows(ImageU8 src, float* dst, int64_t out_h, int64_t out_w, int64_t y0, int64_t y1); \
+  void normalise(float* dst, int64_t plane, float image_max, const Normalisation& norm);          \
   void upsample_mask(PlaneF32 src, MutImageU8 dst);                                               \
   void compose(ImageU8 rgb, ImageU8 alpha, MutImageU8 dst, ComposeMode mode, const uint8_t bg[4]); \
   void morphology(ImageU8 src, MutImageU8 dst, MorphOp op, MorphShape shape, int radius);          \

@@ -7,12 +7,13 @@
 
 namespace cleancut::scalar {
 
-void prepare(ImageU8 src, float* dst, int64_t out_h, int64_t out_w, const Normalisation& norm) {
-  const PrepareTables tables(src, out_h, out_w);
+float prepare_rows(ImageU8 src, float* dst, int64_t out_h, int64_t out_w, int64_t y0, int64_t y1) {
+  const PrepareTables tables(src, out_h, out_w, y0, y1);
   const ResampleCoeffs &cy = *tables.vertical, &cx = *tables.horizontal;
   const int64_t plane = out_h * out_w, rows = tables.rows, first_row = tables.first_row;
 
-  // Horizontal pass: planar 8-bit intermediate, [channel][row - first_row][x].
+  // Horizontal pass over the source rows these output rows read: planar 8-bit intermediate,
+  // [channel][row - first_row][x].
   std::vector<uint8_t> horizontal(3 * rows * out_w);
   for (int64_t r = 0; r < rows; ++r) {
     const uint8_t* in = src.data + (first_row + r) * src.row_stride;
@@ -29,7 +30,7 @@ void prepare(ImageU8 src, float* dst, int64_t out_h, int64_t out_w, const Normal
 
   float image_max = 0.0f;
   for (int64_t c = 0; c < 3; ++c) {
-    for (int64_t y = 0; y < out_h; ++y) {
+    for (int64_t y = y0; y < y1; ++y) {
       float* out = dst + c * plane + y * out_w;
       for (int64_t x = 0; x < out_w; ++x) {
         int32_t sum = kFixedPointHalf;
@@ -41,7 +42,10 @@ void prepare(ImageU8 src, float* dst, int64_t out_h, int64_t out_w, const Normal
       }
     }
   }
+  return image_max;
+}
 
+void normalise(float* dst, int64_t plane, float image_max, const Normalisation& norm) {
   const ChannelAffine affine = normalise_affine(image_max, norm);
   for (int64_t c = 0; c < 3; ++c) {
     float* out = dst + c * plane;

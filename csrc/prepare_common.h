@@ -11,14 +11,15 @@ static inline uint8_t clip8(int32_t sum) {
 }
 constexpr int32_t kFixedPointHalf = 1 << (kFixedPointBits - 1);
 
-// Both passes' tables, and the source rows the vertical pass reads: [first_row, first_row + rows).
+// Both passes' tables, and the source rows the vertical pass reads for output rows [y0, y1):
+// [first_row, first_row + rows).
 struct PrepareTables {
   std::shared_ptr<const ResampleCoeffs> vertical, horizontal;
   int64_t first_row, rows;
-  PrepareTables(ImageU8 src, int64_t out_h, int64_t out_w)
+  PrepareTables(ImageU8 src, int64_t out_h, int64_t out_w, int64_t y0, int64_t y1)
       : vertical(lanczos_coeffs(src.height, out_h)), horizontal(lanczos_coeffs(src.width, out_w)) {
-    first_row = vertical->start.front();
-    rows = vertical->start.back() + vertical->count.back() - first_row;
+    first_row = vertical->start[y0];
+    rows = vertical->start[y1 - 1] + vertical->count[y1 - 1] - first_row;
   }
 };
 

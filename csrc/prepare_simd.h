@@ -17,10 +17,10 @@ typename V::I clip8_lanes(typename V::I sum) {
 }
 
 template <class V>
-void prepare_simd(ImageU8 src, float* dst, int64_t out_h, int64_t out_w, const Normalisation& norm) {
+float prepare_rows_simd(ImageU8 src, float* dst, int64_t out_h, int64_t out_w, int64_t y0, int64_t y1) {
   using F = typename V::F;
   using I = typename V::I;
-  const PrepareTables tables(src, out_h, out_w);
+  const PrepareTables tables(src, out_h, out_w, y0, y1);
   const ResampleCoeffs &cy = *tables.vertical, &cx = *tables.horizontal;
   const int64_t plane = out_h * out_w, rows = tables.rows, first_row = tables.first_row;
   // Rows of the intermediate are padded so full-vector loads stay inside it.
@@ -76,7 +76,7 @@ void prepare_simd(ImageU8 src, float* dst, int64_t out_h, int64_t out_w, const N
 
   F image_max = V::zero();
   for (int64_t c = 0; c < 3; ++c) {
-    for (int64_t y = 0; y < out_h; ++y) {
+    for (int64_t y = y0; y < y1; ++y) {
       float* out = dst + c * plane + y * out_w;
       const uint8_t* taps = horizontal + (c * rows + cy.start[y] - first_row) * stride;
       vector_loop<V::N>(out_w, [&](auto tail, int64_t x, int64_t count) {
@@ -91,7 +91,13 @@ void prepare_simd(ImageU8 src, float* dst, int64_t out_h, int64_t out_w, const N
     }
   }
 
-  const ChannelAffine affine = normalise_affine(V::reduce_max(image_max), norm);
+  return V::reduce_max(image_max);
+}
+
+template <class V>
+void normalise_simd(float* dst, int64_t plane, float image_max, const Normalisation& norm) {
+  using F = typename V::F;
+  const ChannelAffine affine = normalise_affine(image_max, norm);
   for (int64_t c = 0; c < 3; ++c) {
     float* out = dst + c * plane;
     const F scale = V::set1(affine.scale[c]), offset = V::set1(affine.offset[c]);

@@ -69,6 +69,35 @@ def test_prepare_simd_equals_scalar(isa, h, w, out_h, out_w, channels, pad, seed
     assert np.array_equal(prepared(_native.kernel_set(isa), image, out_h, out_w), expected)
 
 
+@pytest.mark.parametrize("isa", _native.available_isas)
+@settings(max_examples=30, deadline=None)
+@given(h=sizes, w=sizes, out_h=small_sizes, out_w=small_sizes, cuts=st.lists(st.floats(0, 1), max_size=4), seed=seeds)
+def test_prepare_in_bands_of_rows_equals_prepare_whole(isa, h, w, out_h, out_w, cuts, seed):
+    """Bands of output rows, each resampling the source rows it reads, then one normalisation by
+    the bands' max: what prepare(threads=...) runs, bit for bit the whole-image result."""
+    kernels = _native.kernel_set(isa)
+    image = random_image(seed, h, w, 3)
+    edges = sorted({0, out_h, *(int(c * out_h) for c in cuts)})
+    out = np.zeros((2, 3, out_h, out_w), np.float32)
+    peaks = []
+    for y0, y1 in zip(edges, edges[1:]):
+        peaks.append(kernels.prepare_rows(image, out, 1, y0, y1))
+        assert not out[1, :, y1:].any(), "a band writes its own rows only"
+        assert peaks[-1] == out[1, :, y0:y1].max()
+    kernels.normalise(out, 1, max(peaks), MEAN, STD)
+    assert not out[0].any() and np.array_equal(out[1], prepared(kernels, image, out_h, out_w))
+
+
+@pytest.mark.parametrize("threads", [2, 3, 7])
+@pytest.mark.parametrize("shape", [(1200, 900), (2048, 2048), (4001, 333)])
+def test_prepare_on_several_threads_equals_one(threads, shape):
+    from cleancut.prepare import prepare
+
+    image = random_image(5, *shape, 4)
+    one, several = (prepare(image, np.zeros((1, 3, 320, 320), np.float32), 0, MEAN, STD, threads=t) for t in (1, threads))
+    assert np.array_equal(one, several)
+
+
 @pytest.mark.parametrize("shape", [(1, 1), (3, 2000), (517, 389), (100, 77), (1024, 768), (320, 320)])
 def test_prepare_matches_pillow_lanczos_and_rembg_normalisation(shape):
     image = random_image(7, *shape, 3)
@@ -257,6 +286,12 @@ def test_huge_and_degenerate_images(isa):
         (lambda k: k.prepare(np.zeros((4, 4, 3), np.uint8), np.zeros((1, 3, 8, 8), np.float32), 1, MEAN, STD), "slot"),
         (lambda k: k.prepare(np.zeros((4, 4, 3), np.uint8), np.zeros((3, 8, 8), np.float32), 0, MEAN, STD), "(N, 3, H, W)"),
         (lambda k: k.prepare(np.zeros((4, 4, 3), np.uint8), np.zeros((1, 3, 8, 8), np.float32)[..., ::2], 0, MEAN, STD), "C-contiguous"),
+        (lambda k: k.prepare_rows(np.zeros((4, 4, 3), np.uint8), np.zeros((1, 3, 8, 8), np.float32), 0, 3, 3), "y0 < y1"),
+        (lambda k: k.prepare_rows(np.zeros((4, 4, 3), np.uint8), np.zeros((1, 3, 8, 8), np.float32), 0, 0, 9), "<= 8"),
+        (lambda k: k.prepare_rows(np.zeros((4, 4, 3), np.uint8), np.zeros((1, 3, 8, 8), np.float32), 0, -1, 2), "0 <= y0"),
+        (lambda k: k.prepare_rows(np.zeros((4, 4, 3), np.uint8), np.zeros((1, 3, 8, 8), np.float32), 2, 0, 2), "slot"),
+        (lambda k: k.normalise(np.zeros((1, 3, 8, 8), np.float32), 0, float("nan"), MEAN, STD), "image_max"),
+        (lambda k: k.normalise(np.zeros((1, 3, 8, 8), np.float32), 0, 1.0, MEAN, (1, 0, 1)), "std"),
         (lambda k: k.upsample_mask(np.zeros((4, 4), np.float64), 5, 5), "float32"),
         (lambda k: k.upsample_mask(np.zeros((4, 4), np.float32), 0, 5), "positive"),
     ],

@@ -241,7 +241,7 @@ def remove_batch(
             chunk = items[start : start + batch_size]
             try:
                 images = list(each(lambda item: decode(item, max_pixels=max_pixels, max_side=max_side), chunk))
-                saliency = lane.predict(images)
+                saliency = lane.predict(images, threads=1 if len(lanes) > 1 else None)  # others use the cores
                 results[start : start + len(chunk)] = list(each(output, chunk, images, saliency))
             except Exception as e:  # re-raised below, in item order
                 with lock:

@@ -17,7 +17,7 @@ from PIL import Image
 
 from . import _native
 from .errors import InvalidInputError
-from .pools import KeptPool
+from .pools import BANDS
 
 try:
     from isal import isal_zlib as fast_deflate
@@ -29,8 +29,6 @@ FAST_LEVELS = 3  # ISA-L's levels are 0..3
 _COLOUR_TYPE = {1: 0, 2: 4, 3: 2, 4: 6}  # channels -> PNG colour type (grey, grey+alpha, RGB, RGBA)
 _ADLER_BASE = 65521
 _ZLIB_HEADER = b"\x78\x01"  # deflate, 32 KiB window, no preset dictionary
-
-_BAND_POOL = KeptPool("cleancut-png")
 
 
 def adler32_combine(first: int, second: int, second_length: int) -> int:
@@ -83,7 +81,7 @@ def png_from_rows(
 
     # Rows are asked for inside the band jobs: only one band per worker is ever held uncompressed.
     # parallel=False: the caller keeps the other cores busy itself (remove_batch's lanes).
-    bands = list(_BAND_POOL.get().map(deflate_band, tops)) if parallel and len(tops) > 1 else [deflate_band(t) for t in tops]
+    bands = list(BANDS.get().map(deflate_band, tops)) if parallel and len(tops) > 1 else [deflate_band(t) for t in tops]
     checksum = 1
     for _, band_checksum, length in bands:
         checksum = adler32_combine(checksum, band_checksum, length)

@@ -30,3 +30,7 @@ class KeptPool:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(usable_cpus(), thread_name_prefix=self._prefix)
             return self._pool
+
+
+# Bands of one image's rows (PNG filtering and deflate, prepare's resampling) on every core.
+BANDS = KeptPool("cleancut-band")

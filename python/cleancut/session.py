@@ -118,11 +118,12 @@ class Session:
             return np.concatenate([self.infer(batch[i : i + 1]) for i in range(len(batch))])
         return self._backend.infer(batch)
 
-    def predict(self, images: Sequence[np.ndarray]) -> np.ndarray:
-        """uint8 HxWx3|4 images -> float32 (N, H, W) saliency maps at the network's resolution."""
+    def predict(self, images: Sequence[np.ndarray], threads: int | None = None) -> np.ndarray:
+        """uint8 HxWx3|4 images -> float32 (N, H, W) saliency maps at the network's resolution.
+        ``threads``: the cores preparing the network input may use (default: the session's)."""
         batch = self.new_input(len(images))
         for slot, pixels in enumerate(images):
-            prepare(pixels, batch, slot, self.mean, self.std)
+            prepare(pixels, batch, slot, self.mean, self.std, threads=threads or self._threads)
         return self.infer(batch)
 
 
