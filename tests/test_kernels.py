@@ -98,6 +98,19 @@ def test_prepare_on_several_threads_equals_one(threads, shape):
     assert np.array_equal(one, several)
 
 
+@pytest.mark.parametrize("threads", [1, 4])
+def test_prepare_refuses_bad_shapes_clearly_on_any_number_of_threads(threads):
+    from cleancut.prepare import prepare
+
+    big = np.zeros((2048, 2048, 3), np.uint8)
+    with pytest.raises(InvalidInputError, match="3-D"):
+        prepare(np.zeros(5, np.uint8), np.zeros((1, 3, 8, 8), np.float32), threads=threads)
+    with pytest.raises(InvalidInputError, match=r"\(N, 3, H, W\)"):
+        prepare(big, np.zeros((3, 8, 8), np.float32), threads=threads)
+    with pytest.raises(InvalidInputError, match="slot"):
+        prepare(big, np.zeros((1, 3, 8, 8), np.float32), slot=1, threads=threads)
+
+
 @pytest.mark.parametrize("shape", [(1, 1), (3, 2000), (517, 389), (100, 77), (1024, 768), (320, 320)])
 def test_prepare_matches_pillow_lanczos_and_rembg_normalisation(shape):
     image = random_image(7, *shape, 3)

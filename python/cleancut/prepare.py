@@ -26,12 +26,14 @@ def prepare(
     normalises. ``threads`` > 1: large images are resampled in bands of output rows on that many
     cores (each band reads the source rows it needs), then normalised by the bands' max."""
     kernels = _native.active
-    height = out.shape[2]
-    bands = min(threads, height, pixels.shape[0] * pixels.shape[1] // _PIXELS_PER_BAND)
+    # Shapes the kernels would refuse go to the whole-image call, which says what is wrong.
+    bands = 1
+    if pixels.ndim == 3 and out.ndim == 4:
+        bands = min(threads, out.shape[2], pixels.shape[0] * pixels.shape[1] // _PIXELS_PER_BAND)
     if bands < 2:
         kernels.prepare(pixels, out, slot, mean, std)
         return out
-    edges = np.linspace(0, height, bands + 1).astype(int)
+    edges = np.linspace(0, out.shape[2], bands + 1).astype(int)
     peaks = BANDS.get().map(lambda y0, y1: kernels.prepare_rows(pixels, out, slot, y0, y1), edges[:-1], edges[1:])
     kernels.normalise(out, slot, max(peaks), mean, std)
     return out
