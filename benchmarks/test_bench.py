@@ -150,6 +150,20 @@ def test_full_size_u2net_backends(timed, table, full_u2net, who):
         table.notes.append(f"Full-size U²-Net: auto-selection picks {chosen} (measured per machine; OpenVINO is the 'cleancut' row above).")
 
 
+@pytest.mark.parametrize("who", ["cleancut", "PIL open + RGB array", "OpenCV imdecode + BGR->RGB"])
+def test_decode_2048(timed, who):
+    """JPEG bytes -> RGB pixels, as each pipeline needs them."""
+    data = jpeg(2048)
+    group = "decode 2048x2048 JPEG -> RGB array"
+    if who == "cleancut":
+        timed(group, "cleancut", lambda: decode(data), rounds=20)
+    elif who.startswith("PIL"):
+        timed(group, who, lambda: np.asarray(Image.open(io.BytesIO(data)).convert("RGB")), rounds=10)
+    else:
+        encoded = np.frombuffer(data, np.uint8)
+        timed(group, who, lambda: cv2.cvtColor(cv2.imdecode(encoded, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB), rounds=10)
+
+
 @pytest.mark.parametrize("who", ["cleancut", "PIL LANCZOS + NumPy normalise (rembg)"])
 def test_prepare_2048(timed, sessions, who):
     image = photo(2048)
