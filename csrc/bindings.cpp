@@ -91,6 +91,17 @@ float* network_input(py::array& out, int64_t slot) {
   return static_cast<float*>(out.mutable_data()) + slot * 3 * out.shape(2) * out.shape(3);
 }
 
+// A 2-D float32 map with contiguous rows (any positive row stride), checked.
+PlaneF32 float_plane(const py::array& a, const std::string& name) {
+  check_dtype<float>(a, name.c_str(), "float32");
+  if (a.ndim() != 2) fail(name + " must be a 2-D float32 map, got " + std::to_string(a.ndim()) + "-D");
+  if (a.shape(0) <= 0 || a.shape(1) <= 0) fail(name + " must not be empty");
+  if (a.strides(1) != sizeof(float) || a.strides(0) < a.shape(1) * py::ssize_t(sizeof(float)) || a.strides(0) % sizeof(float) != 0) {
+    fail(name + " rows must be contiguous with a positive row stride");
+  }
+  return {static_cast<const float*>(a.data()), a.shape(0), a.shape(1), a.strides(0) / py::ssize_t(sizeof(float))};
+}
+
 Normalisation normalisation(std::array<float, 3> mean, std::array<float, 3> std) {
   for (float s : std) {
     if (!(s > 0.0f) || !std::isfinite(s)) fail("std values must be positive and finite");
@@ -129,19 +140,24 @@ struct KernelSet {
     table->normalise(dst, out.shape(2) * out.shape(3), image_max, norm);
   }
 
+  py::array_t<float> fuse_side_maps(const std::vector<py::array>& maps, const std::vector<float>& weights, float bias,
+                                    int64_t height, int64_t width) const {
+    if (maps.empty() || maps.size() != weights.size()) fail("fuse_side_maps needs one weight per map and at least one map");
+    if (height <= 0 || width <= 0) fail("saliency size must be positive, got " + std::to_string(height) + "x" + std::to_string(width));
+    std::vector<PlaneF32> planes;
+    for (const py::array& map : maps) planes.push_back(float_plane(map, "side map"));
+    py::array_t<float> result({height, width});
+    const MutPlaneF32 dst{result.mutable_data(), height, width, width};
+    py::gil_scoped_release release;
+    table->fuse_side_maps(planes.data(), weights.data(), static_cast<int64_t>(planes.size()), bias, dst);
+    return result;
+  }
+
   py::array upsample_mask(const py::array& saliency, int64_t height, int64_t width, std::optional<py::array> out) const {
-    check_dtype<float>(saliency, "saliency", "float32");
-    if (saliency.ndim() != 2) fail("saliency must be a 2-D float32 map, got " + std::to_string(saliency.ndim()) + "-D");
-    if (saliency.shape(0) <= 0 || saliency.shape(1) <= 0) fail("saliency must not be empty");
-    if (saliency.strides(1) != sizeof(float) || saliency.strides(0) < saliency.shape(1) * py::ssize_t(sizeof(float)) ||
-        saliency.strides(0) % sizeof(float) != 0) {
-      fail("saliency rows must be contiguous with a positive row stride");
-    }
+    const PlaneF32 src = float_plane(saliency, "saliency");
     if (height <= 0 || width <= 0) fail("mask size must be positive, got " + std::to_string(height) + "x" + std::to_string(width));
     py::array result = out ? *out : py::array(new_image(height, width, 1));
     const MutImageU8 dst = output_view(result, "out", height, width, 1);
-    const PlaneF32 src{static_cast<const float*>(saliency.data()), saliency.shape(0), saliency.shape(1),
-                       saliency.strides(0) / py::ssize_t(sizeof(float))};
     py::gil_scoped_release release;
     table->upsample_mask(src, dst);
     return result;
@@ -311,6 +327,10 @@ PYBIND11_MODULE(_native, m) {
            py::arg("y1"), "prepare's resampling of rows [y0, y1) of out[slot] only (0..255 values); returns their max.")
       .def("normalise", &KernelSet::normalise, py::arg("out"), py::arg("slot"), py::arg("image_max"), py::arg("mean"),
            py::arg("std"), "prepare's last step over all of out[slot]: divide by image_max, standardise.")
+      .def("fuse_side_maps", &KernelSet::fuse_side_maps, py::arg("maps"), py::arg("weights"), py::arg("bias"),
+           py::arg("height"), py::arg("width"),
+           "U²-Net's fusion head: sigmoid(bias + sum of weights[i] * maps[i] (2-D float32) resampled bilinearly "
+           "to height x width) -> float32 saliency map.")
       .def("upsample_mask", &KernelSet::upsample_mask, py::arg("saliency"), py::arg("height"), py::arg("width"),
            py::arg("out") = py::none(), "Min-max normalise a float32 map and Lanczos-3 resample it to uint8 HxW.")
       .def("compose", &KernelSet::compose, py::arg("image"), py::arg("alpha"), py::arg("mode") = "straight",

@@ -6,7 +6,7 @@
 namespace cleancut {
 
 #define CLEANCUT_KERNEL_TABLE(ns) \
-  Kernels { #ns, ns::prepare_rows, ns::normalise, ns::upsample_mask, ns::compose, ns::morphology, ns::gaussian_blur, ns::png_filter_up, \
+  Kernels { #ns, ns::prepare_rows, ns::normalise, ns::fuse_side_maps, ns::upsample_mask, ns::compose, ns::morphology, ns::gaussian_blur, ns::png_filter_up, \
           ns::estimate_foreground, ns::estimate_foreground_ml, ns::guided_filter }
 
 static const Kernels kScalarKernels = CLEANCUT_KERNEL_TABLE(scalar);

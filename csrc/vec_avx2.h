@@ -77,6 +77,7 @@ struct Vec {
     }
   }
   static F to_f32(I a) { return _mm256_cvtepi32_ps(a); }
+  static F as_f32(I a) { return _mm256_castsi256_ps(a); }  // the same bits
   static I round_to_i32(F a) { return _mm256_cvtps_epi32(a); }  // round half to even
 
   // N bytes <-> N lanes.

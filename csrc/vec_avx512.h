@@ -70,6 +70,7 @@ struct Vec {
     }
   }
   static F to_f32(I a) { return _mm512_cvtepi32_ps(a); }
+  static F as_f32(I a) { return _mm512_castsi512_ps(a); }  // the same bits
   static I round_to_i32(F a) { return _mm512_cvtps_epi32(a); }
 
   static I load_u8_i32(const uint8_t* p) {

@@ -63,6 +63,7 @@ struct Vec {
     m[3] = vcombine_s32(vget_high_s32(a.val[1]), vget_high_s32(b.val[1]));
   }
   static F to_f32(I a) { return vcvtq_f32_s32(a); }
+  static F as_f32(I a) { return vreinterpretq_f32_s32(a); }  // the same bits
   static I round_to_i32(F a) { return vcvtnq_s32_f32(a); }  // round half to even
 
   static I load_u8_i32(const uint8_t* p) {

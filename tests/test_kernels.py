@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
-from scipy import ndimage
+from scipy import ndimage, special
 
 from cleancut import InvalidInputError, _native
 from conftest import EDGE_SIZES, SIMD_ISAS, strided
@@ -123,6 +123,63 @@ def test_prepare_matches_pillow_lanczos_and_rembg_normalisation(shape):
 def test_prepare_ignores_the_alpha_channel():
     rgba = random_image(3, 50, 60, 4)
     assert np.array_equal(prepared(_native.active, rgba), prepared(_native.active, rgba[..., :3].copy()))
+
+
+def side_maps(seed, shapes, pad=0):
+    rng = np.random.default_rng(seed)
+    maps = [rng.normal(0, 4, shape).astype(np.float32) for shape in shapes]
+    return [strided(m, pad) for m in maps] if pad else maps
+
+
+def fused_in_float64(maps, weights, bias, height, width):
+    """ONNX Resize (linear, half_pixel) of every map, the weighted sum and the sigmoid, in float64."""
+    def taps(source, out):
+        at = np.clip((np.arange(out) + 0.5) * source / out - 0.5, 0, source - 1)
+        first = at.astype(int)
+        return first, np.minimum(first + 1, source - 1), at - first
+
+    total = np.full((height, width), bias, np.float64)
+    for side, weight in zip(maps, weights):
+        top, bottom, fy = taps(side.shape[0], height)
+        left, right, fx = taps(side.shape[1], width)
+        rows = side[:, left] * (1 - fx) + side[:, right] * fx
+        total += weight * (rows[top] * (1 - fy)[:, None] + rows[bottom] * fy[:, None])
+    return special.expit(total)
+
+
+@pytest.mark.parametrize("isa", SIMD_ISAS)
+@settings(max_examples=40, deadline=None)
+@given(h=small_sizes, w=small_sizes, shapes=st.lists(st.tuples(small_sizes, small_sizes), min_size=1, max_size=4),
+       pad=st.sampled_from([0, 3]), seed=seeds)
+def test_fuse_side_maps_simd_equals_scalar(isa, h, w, shapes, pad, seed):
+    maps = side_maps(seed, [(h, w), *shapes], pad)  # one map already full size, as U²-Net's first
+    weights = list(np.random.default_rng(seed).normal(0, 1, len(maps)))
+    expected = SCALAR.fuse_side_maps(maps, weights, 0.25, h, w)
+    assert np.array_equal(_native.kernel_set(isa).fuse_side_maps(maps, weights, 0.25, h, w), expected)
+
+
+def test_fuse_side_maps_matches_onnx_upsampling_and_sigmoid():
+    # u2netp's head: 320² plus five maps at 160² .. 10², its own weights; large values saturate.
+    maps = side_maps(3, [(320, 320), (160, 160), (80, 80), (40, 40), (20, 20), (10, 10)])
+    maps[0][:3, :3] = [[-1e4], [1e4], [90.0]]
+    weights = [0.98, 0.016, -0.0043, 0.0052, 0.0026, 0.0016]
+    got = _native.active.fuse_side_maps(maps, weights, 3e-4, 320, 320)
+    assert np.abs(got - fused_in_float64(maps, weights, 3e-4, 320, 320)).max() < 1e-6
+    assert got[0, 0] < 1e-30 and got[1, 0] == 1 and np.isfinite(got).all()
+
+
+def test_fuse_side_maps_refuses_bad_input_clearly():
+    good = side_maps(0, [(8, 8), (4, 4)])
+    with pytest.raises(InvalidInputError, match="one weight per map"):
+        _native.active.fuse_side_maps(good, [1.0], 0.0, 8, 8)
+    with pytest.raises(InvalidInputError, match="float32"):
+        _native.active.fuse_side_maps([good[0].astype(np.float64)], [1.0], 0.0, 8, 8)
+    with pytest.raises(InvalidInputError, match="2-D"):
+        _native.active.fuse_side_maps([good[0][None]], [1.0], 0.0, 8, 8)
+    with pytest.raises(InvalidInputError, match="contiguous"):
+        _native.active.fuse_side_maps([good[0][:, ::2]], [1.0], 0.0, 8, 8)
+    with pytest.raises(InvalidInputError, match="positive"):
+        _native.active.fuse_side_maps(good, [1.0, 1.0], 0.0, 0, 8)
 
 
 @pytest.mark.parametrize("isa", SIMD_ISAS)

@@ -9,7 +9,7 @@ import zipfile
 
 import pytest
 
-from cleancut import ModelError, models, new_session
+from cleancut import ModelError, backends, models, new_session
 
 SPEC = models.U2NETP
 
@@ -182,13 +182,24 @@ def test_prepared_graph_runs_the_same_network_with_constant_upsampling(home, rea
     assert all(len(n.input) == 3 for n in graph.node if n.op_type == "Resize")  # X, roi, constant scales
     assert not [a for n in graph.node for a in n.attribute if a.s == b"pytorch_half_pixel"]
     assert graph.input[0].type.tensor_type.shape.dim[0].dim_param == ("batch" if exported_batch == "fixed at 1" else "N")
-    # Bit for bit where no layout transform changes the order of the sums (see the blocked-layout test).
+    # The graph ends at U²-Net's six side maps; the native core fuses them (backends.SaliencyMaps).
+    head = models.fusion_head(prepared)
+    sides = [o.name for o in graph.output]
+    assert len(sides) == len(head["weights"]) == 6 and head["scales"][1:] == [[2.0, 2.0], [4.0, 4.0], [8.0, 8.0], [16.0, 16.0], [32.0, 32.0]]
+    assert not [n for n in graph.node if n.op_type == "Sigmoid"], "the head and U²-Net's other outputs are gone"
+    # The side maps bit for bit where no layout transform changes the order of the sums (see the
+    # blocked-layout test), and the fused map as the original network's d0.
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
-    original, rewritten = (ort.InferenceSession(str(p), options, providers=["CPUExecutionProvider"]) for p in (source, prepared))
+    original = onnx.load(str(source))
+    original.graph.output.extend(onnx.helper.make_empty_tensor_value_info(name) for name in sides)
+    original, rewritten = (ort.InferenceSession(m, options, providers=["CPUExecutionProvider"])
+                           for m in (original.SerializeToString(), str(prepared)))
     x = np.random.default_rng(0).standard_normal((1, 3, 320, 320)).astype(np.float32)
     expected = original.run(None, {original.get_inputs()[0].name: x})
-    assert all(np.array_equal(a, b) for a, b in zip(expected, rewritten.run(None, {rewritten.get_inputs()[0].name: x})))
+    got = rewritten.run(None, {rewritten.get_inputs()[0].name: x})
+    assert all(np.array_equal(a, b) for a, b in zip(expected[-6:], got))
+    assert np.abs(backends.SaliencyMaps(prepared)(got) - expected[0][:, 0]).max() < 1e-5
     blocked = ort.InferenceSession(str(prepared), providers=["CPUExecutionProvider"])
     single = blocked.run(None, {blocked.get_inputs()[0].name: x})[0]
     batch = blocked.run(None, {blocked.get_inputs()[0].name: np.concatenate([x, x, x])})[0]
@@ -210,5 +221,7 @@ def test_prepared_graph_leaves_dynamic_sizes_alone(home, tmp_path):
              helper.make_node("Resize", ["x", "roi", "scales", "shape"], ["y"], mode="nearest")]
     path = tmp_path / "dynamic.onnx"
     onnx.save(helper.make_model(helper.make_graph(nodes, "g", [x], [y]), opset_imports=[helper.make_opsetid("", 11)]), str(path))
-    graph = onnx.load(str(models.prepared_graph(path))).graph
+    prepared = models.prepared_graph(path)
+    graph = onnx.load(str(prepared)).graph
     assert [n.op_type for n in graph.node] == ["Shape", "Constant", "Constant", "Resize"]
+    assert models.fusion_head(prepared) is None  # no U²-Net head: its first output is the map

@@ -16,13 +16,14 @@ import platform
 import statistics
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from .errors import CleancutError
+from . import _native, models
+from .errors import CleancutError, ModelError
 from .files import read_json_object, write_atomically
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,25 @@ class BackendUnavailable(CleancutError):
     """A backend that was asked for cannot run here; the message says why."""
 
 
+class SaliencyMaps:
+    """A prepared graph's outputs -> float32 (N, H, W) saliency maps (new arrays): its first output,
+    or, where prepared_graph left U²-Net's fusion head to the native core, the side maps fused."""
+
+    def __init__(self, graph: Path) -> None:
+        self._head = models.fusion_head(graph)
+        self.outputs = len(self._head["weights"]) if self._head else 1  # how many of the graph's outputs it reads
+
+    def __call__(self, outputs: Sequence[np.ndarray]) -> np.ndarray:
+        if self._head is None:
+            return np.array(outputs[0][:, 0])
+        sizes = {(round(o.shape[2] * sy), round(o.shape[3] * sx)) for o, (sy, sx) in zip(outputs, self._head["scales"])}
+        if len(sizes) != 1:
+            raise ModelError(f"the model's side maps do not upsample to one size: {sorted(sizes)}")
+        (height, width), kernels = sizes.pop(), _native.active
+        return np.stack([kernels.fuse_side_maps([o[n, 0] for o in outputs], self._head["weights"], self._head["bias"], height, width)
+                         for n in range(len(outputs[0]))])
+
+
 class OrtBackend:
     def __init__(self, name: str, graph: Path, threads: int) -> None:
         import onnxruntime as ort
@@ -70,6 +90,7 @@ class OrtBackend:
             ort.preload_dlls()
         if provider not in ort.get_available_providers():
             raise BackendUnavailable(f"{name}: this onnxruntime has no {provider} (install onnxruntime-gpu for CUDA/TensorRT)")
+        self._saliency = SaliencyMaps(graph)
         if name == "onnxruntime-cuda-fp16":
             from .precision import fp16_model_path
 
@@ -100,10 +121,11 @@ class OrtBackend:
         self.name = name
         model_input = self._session.get_inputs()[0]
         self.input_name, self.input_shape = model_input.name, model_input.shape
-        self._outputs = [self._session.get_outputs()[0].name]  # d0 only: ORT can skip the other heads
+        # Only the outputs the map needs: ORT can skip U²-Net's other heads.
+        self._outputs = [o.name for o in self._session.get_outputs()][: self._saliency.outputs]
 
     def infer(self, batch: np.ndarray) -> np.ndarray:
-        return self._session.run(self._outputs, {self.input_name: batch})[0][:, 0]
+        return self._saliency(self._session.run(self._outputs, {self.input_name: batch}))
 
 
 def cpu_has_bf16(core) -> bool:
@@ -128,6 +150,7 @@ class OpenVinoBackend:
         self._core.set_property({"CACHE_DIR": str(cache_dir() / "openvino")})
         if name == "openvino-cpu-bf16" and not cpu_has_bf16(self._core):
             raise BackendUnavailable(f"{name}: this CPU has no bf16 arithmetic")
+        self._saliency = SaliencyMaps(graph)
         made = {"openvino-cpu-bf16": ("bf16", precision.bf16_model_path), "openvino-cpu-int8": ("INT8", precision.int8_model_path)}
         if name in made:
             kind, path_of = made[name]
@@ -168,7 +191,8 @@ class OpenVinoBackend:
 
     def infer(self, batch: np.ndarray) -> np.ndarray:
         with self._lock:
-            return self._request(len(batch)).infer({0: batch})[0][:, 0].copy()
+            results = self._request(len(batch)).infer({0: batch})
+            return self._saliency([results[i] for i in range(self._saliency.outputs)])
 
 
 def runs_on_cpu(name: str) -> bool:
