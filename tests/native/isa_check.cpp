@@ -61,6 +61,16 @@ int main() {
         t->upsample_mask({saliency.data(), 17, 19, 19}, {m1.data(), h, w, 1, w});
         expect(same(m0, m1), "upsample_mask", t->isa, h, w);
 
+        std::vector<float> full(h * (w + 2)), small(5 * 3);
+        for (auto& v : full) v = std::normal_distribution<float>(0, 4)(rng);
+        for (auto& v : small) v = std::normal_distribution<float>(0, 4)(rng);
+        const PlaneF32 sides[] = {{full.data(), h, w, w + 2}, {saliency.data(), 17, 19, 19}, {small.data(), 5, 3, 3}};
+        const float weights[] = {0.9f, 0.3f, -0.2f};
+        std::vector<float> s0(h * w), s1(h * w);
+        scalar.fuse_side_maps(sides, weights, 3, 0.1f, {s0.data(), h, w, w});
+        t->fuse_side_maps(sides, weights, 3, 0.1f, {s1.data(), h, w, w});
+        expect(same(s0, s1), "fuse_side_maps", t->isa, h, w);
+
         for (int mode = 0; mode < 4; ++mode) {
           for (const ImageU8& colour : {colour3, colour4}) {
             std::vector<uint8_t> c0(h * w * 4), c1(c0.size());
