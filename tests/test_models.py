@@ -205,6 +205,13 @@ def test_prepared_graph_runs_the_same_network_with_constant_upsampling(home, rea
     batch = blocked.run(None, {blocked.get_inputs()[0].name: np.concatenate([x, x, x])})[0]
     assert batch.shape[0] == 3 and np.array_equal(batch[2], single[0])
     assert models.prepared_graph(source) == prepared  # cached by md5
+    # The head file says what the outputs are: damaged or missing, the graph is made again.
+    head_file = prepared.with_suffix(".head.json")
+    for damage in (lambda: head_file.write_text("{not json"), lambda: head_file.write_text("[]"), head_file.unlink):
+        damage()
+        stamp = prepared.stat().st_mtime_ns
+        assert models.prepared_graph(source) == prepared and models.fusion_head(prepared) == head
+        assert prepared.stat().st_mtime_ns != stamp
     monkeypatch.setattr(models, "PREPARATION", models.PREPARATION + 1)  # what a newer cleancut prepares
     assert models.prepared_graph(source) != prepared
 

@@ -207,7 +207,7 @@ def prepared_graph(path: Path) -> Path:
     the same centres under the name ONNX Runtime runs fastest (see _half_pixel_upsampling), and
     U²-Net's fusion head left to the native core (see _split_fusion_head, fusion_head)."""
     target = cache_dir() / "prepared" / f"{md5_of(path)}-prepared-v{PREPARATION}.onnx"
-    if target.is_file():
+    if target.is_file() and _head_file_is_valid(target):
         return target
     import onnx
 
@@ -219,21 +219,36 @@ def prepared_graph(path: Path) -> Path:
         dims = tensor.type.tensor_type.shape.dim
         if dims and dims[0].HasField("dim_value"):
             dims[0].dim_param = "batch"
-    # The head first: a prepared graph without its head file runs its first output as the map.
-    head_file = target.with_suffix(".head.json")
-    if head:
-        write_atomically(head_file, json.dumps(head).encode())
-    elif head_file.exists():
-        head_file.unlink()
+    # The graph first: a graph whose head file is missing or unreadable is made again.
     write_atomically(target, model.SerializeToString())
+    write_atomically(_head_file(target), json.dumps(head).encode())
     return target
 
 
 def fusion_head(graph: Path) -> dict | None:
     """What _split_fusion_head took out of a prepared graph (its outputs are then the side maps),
-    or None where the graph's first output is the saliency map itself."""
-    head_file = graph.with_suffix(".head.json")
-    return json.loads(head_file.read_text()) if head_file.is_file() else None
+    or None where the graph's first output is the saliency map itself (no such head)."""
+    return json.loads(_head_file(graph).read_text())
+
+
+def _head_file(graph: Path) -> Path:
+    return graph.with_suffix(".head.json")
+
+
+def _head_file_is_valid(graph: Path) -> bool:
+    """Whether the graph's head file (what its outputs are) is there and readable; a damaged one is
+    reported and the graph made again."""
+    try:
+        head = json.loads(_head_file(graph).read_text())
+    except FileNotFoundError:
+        return False
+    except (OSError, ValueError) as e:
+        log.warning("preparing %s again: its head file is unreadable (%s)", graph.name, e)
+        return False
+    if head is None or (isinstance(head, dict) and {"weights", "bias", "scales"} <= set(head)):
+        return True
+    log.warning("preparing %s again: its head file does not describe a head", graph.name)
+    return False
 
 
 def _split_fusion_head(model) -> dict | None:
