@@ -292,8 +292,9 @@ def _split_fusion_head(model) -> dict | None:
             scales.append([1.0, 1.0])
     if len(set(sides)) != len(sides):
         return None
+    element_type = graph.output[0].type.tensor_type.elem_type
     del graph.output[:]
-    graph.output.extend(helper.make_empty_tensor_value_info(name) for name in sides)
+    graph.output.extend(helper.make_tensor_value_info(name, element_type, None) for name in sides)
     _drop_unused(graph)
     return {"weights": [float(w) for w in weights.reshape(-1)], "bias": float(bias.reshape(-1)[0]), "scales": scales}
 
