@@ -102,6 +102,18 @@ PlaneF32 float_plane(const py::array& a, const std::string& name) {
   return {static_cast<const float*>(a.data()), a.shape(0), a.shape(1), a.strides(0) / py::ssize_t(sizeof(float))};
 }
 
+// A side map: float32 (H, W), or (9, H, W), the taps of the 3x3 convolution that makes it (its bias
+// apart). Planes checked as float_plane; the taps must not overlap.
+SideMap side_map(const py::array& a, float bias) {
+  if (a.ndim() != 3) return {float_plane(a, "side map"), 1, 0, 0.0f};
+  if (a.shape(0) != 9) fail("a 3-D side map must hold the 9 taps of a 3x3 convolution, shape (9, H, W)");
+  const PlaneF32 first = float_plane(py::array(a.attr("__getitem__")(0)), "side map tap");
+  if (a.strides(0) % py::ssize_t(sizeof(float)) != 0 || a.strides(0) < first.height * first.row_stride * py::ssize_t(sizeof(float))) {
+    fail("side map taps must follow each other without overlapping");
+  }
+  return {first, 9, a.strides(0) / py::ssize_t(sizeof(float)), bias};
+}
+
 Normalisation normalisation(std::array<float, 3> mean, std::array<float, 3> std) {
   for (float s : std) {
     if (!(s > 0.0f) || !std::isfinite(s)) fail("std values must be positive and finite");
@@ -141,15 +153,16 @@ struct KernelSet {
   }
 
   py::array_t<float> fuse_side_maps(const std::vector<py::array>& maps, const std::vector<float>& weights, float bias,
-                                    int64_t height, int64_t width) const {
+                                    int64_t height, int64_t width, const std::vector<float>& biases) const {
     if (maps.empty() || maps.size() != weights.size()) fail("fuse_side_maps needs one weight per map and at least one map");
+    if (!biases.empty() && biases.size() != maps.size()) fail("fuse_side_maps takes one bias per map, or none");
     if (height <= 0 || width <= 0) fail("saliency size must be positive, got " + std::to_string(height) + "x" + std::to_string(width));
-    std::vector<PlaneF32> planes;
-    for (const py::array& map : maps) planes.push_back(float_plane(map, "side map"));
+    std::vector<SideMap> sides;
+    for (size_t i = 0; i < maps.size(); ++i) sides.push_back(side_map(maps[i], biases.empty() ? 0.0f : biases[i]));
     py::array_t<float> result({height, width});
     const MutPlaneF32 dst{result.mutable_data(), height, width, width};
     py::gil_scoped_release release;
-    table->fuse_side_maps(planes.data(), weights.data(), static_cast<int64_t>(planes.size()), bias, dst);
+    table->fuse_side_maps(sides.data(), weights.data(), static_cast<int64_t>(sides.size()), bias, dst);
     return result;
   }
 
@@ -328,9 +341,10 @@ PYBIND11_MODULE(_native, m) {
       .def("normalise", &KernelSet::normalise, py::arg("out"), py::arg("slot"), py::arg("image_max"), py::arg("mean"),
            py::arg("std"), "prepare's last step over all of out[slot]: divide by image_max, standardise.")
       .def("fuse_side_maps", &KernelSet::fuse_side_maps, py::arg("maps"), py::arg("weights"), py::arg("bias"),
-           py::arg("height"), py::arg("width"),
-           "U²-Net's fusion head: sigmoid(bias + sum of weights[i] * maps[i] (2-D float32) resampled bilinearly "
-           "to height x width) -> float32 saliency map.")
+           py::arg("height"), py::arg("width"), py::arg("biases") = std::vector<float>{},
+           "U²-Net's fusion head: sigmoid(bias + sum of weights[i] * maps[i] resampled bilinearly to height x width) "
+           "-> float32 saliency map. A map is float32 (H, W), or (9, H, W): the taps of the 3x3 convolution that "
+           "makes it, summed shifted onto biases[i].")
       .def("upsample_mask", &KernelSet::upsample_mask, py::arg("saliency"), py::arg("height"), py::arg("width"),
            py::arg("out") = py::none(), "Min-max normalise a float32 map and Lanczos-3 resample it to uint8 HxW.")
       .def("compose", &KernelSet::compose, py::arg("image"), py::arg("alpha"), py::arg("mode") = "straight",

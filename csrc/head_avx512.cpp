@@ -3,7 +3,7 @@
 
 namespace cleancut::avx512 {
 
-void fuse_side_maps(const PlaneF32* maps, const float* weights, int64_t count, float bias, MutPlaneF32 dst) {
+void fuse_side_maps(const SideMap* maps, const float* weights, int64_t count, float bias, MutPlaneF32 dst) {
   fuse_side_maps_simd<Vec>(maps, weights, count, bias, dst);
 }
 

@@ -24,15 +24,37 @@ float sigmoid(float z) {
   return 1.0f / (1.0f + e * scale);
 }
 
+// A 3x3 convolution's nine taps summed shifted onto the bias; taps reaching outside add nothing.
+void sum_taps(const SideMap& map, float* out) {
+  const PlaneF32& tap0 = map.plane;
+  const int64_t height = tap0.height, width = tap0.width;
+  for (int64_t i = 0; i < height * width; ++i) out[i] = map.bias;
+  for (int64_t dy = 0; dy < 3; ++dy) {
+    for (int64_t dx = 0; dx < 3; ++dx) {
+      const float* tap = tap0.data + (dy * 3 + dx) * map.tap_stride;
+      const TapWindow in = tap_window(height, width, dy, dx);
+      for (int64_t y = in.y0; y < in.y1; ++y) {
+        const float* row = tap + (y + dy - 1) * tap0.row_stride + dx - 1;
+        for (int64_t x = in.x0; x < in.x1; ++x) out[y * width + x] = out[y * width + x] + row[x];
+      }
+    }
+  }
+}
+
 }  // namespace
 
-void fuse_side_maps(const PlaneF32* maps, const float* weights, int64_t count, float bias, MutPlaneF32 dst) {
+void fuse_side_maps(const SideMap* side_maps, const float* weights, int64_t count, float bias, MutPlaneF32 dst) {
   for (int64_t y = 0; y < dst.height; ++y) {
     for (int64_t x = 0; x < dst.width; ++x) dst.data[y * dst.row_stride + x] = bias;
   }
-  std::vector<float> rows;  // the map's rows resampled to dst.width
+  std::vector<float> rows, summed;  // the map's rows resampled to dst.width; a map summed from its taps
   for (int64_t m = 0; m < count; ++m) {
-    const PlaneF32& map = maps[m];
+    PlaneF32 map = side_maps[m].plane;
+    if (side_maps[m].taps == 9) {
+      summed.resize(map.height * map.width);
+      sum_taps(side_maps[m], summed.data());
+      map = {summed.data(), map.height, map.width, map.width};
+    }
     if (map.height == dst.height && map.width == dst.width) {  // already full size: no resampling
       for (int64_t y = 0; y < dst.height; ++y) {
         for (int64_t x = 0; x < dst.width; ++x) dst.data[y * dst.row_stride + x] += weights[m] * map.data[y * map.row_stride + x];

@@ -30,6 +30,17 @@ inline BilinearTaps bilinear_taps(int64_t in, int64_t out) {
   return taps;
 }
 
+// Where tap (dy, dx) of a 3x3 convolution lands inside a height x width map: out[y][x] takes
+// tap[y + dy - 1][x + dx - 1] for y0 <= y < y1, x0 <= x < x1.
+struct TapWindow {
+  int64_t y0, y1, x0, x1;
+};
+
+inline TapWindow tap_window(int64_t height, int64_t width, int64_t dy, int64_t dx) {
+  return {std::max<int64_t>(0, 1 - dy), std::min(height, height + 1 - dy), std::max<int64_t>(0, 1 - dx),
+          std::min(width, width + 1 - dx)};
+}
+
 // sigmoid(z) = 1 / (1 + exp(-z)), exp by Cephes' expf: exp(x) = 2^n * exp(r), n = round(x / ln 2),
 // r = x - n ln 2 in two parts, exp(r) by a degree-7 polynomial. |z| beyond ~87 saturates to 0 or 1.
 constexpr float kExpLow = -87.0f, kExpHigh = 88.0f;

@@ -24,14 +24,39 @@ typename V::F sigmoid(typename V::F z) {
 }
 
 template <class V>
-void fuse_side_maps_simd(const PlaneF32* maps, const float* weights, int64_t count, float bias, MutPlaneF32 dst) {
+void sum_taps(const SideMap& map, float* out) {
+  const PlaneF32& tap0 = map.plane;
+  const int64_t height = tap0.height, width = tap0.width;
+  vector_loop<V::N>(height * width, [&](auto tail, int64_t i, int64_t n) { store_f32<V>(out + i, V::set1(map.bias), n, tail); });
+  for (int64_t dy = 0; dy < 3; ++dy) {
+    for (int64_t dx = 0; dx < 3; ++dx) {
+      const float* tap = tap0.data + (dy * 3 + dx) * map.tap_stride;
+      const TapWindow in = tap_window(height, width, dy, dx);
+      for (int64_t y = in.y0; y < in.y1; ++y) {
+        const float* row = tap + (y + dy - 1) * tap0.row_stride + dx - 1 + in.x0;
+        float* sum = out + y * width + in.x0;
+        vector_loop<V::N>(in.x1 - in.x0, [&](auto tail, int64_t x, int64_t n) {
+          store_f32<V>(sum + x, V::add(load_f32<V>(sum + x, n, 0.0f, tail), load_f32<V>(row + x, n, 0.0f, tail)), n, tail);
+        });
+      }
+    }
+  }
+}
+
+template <class V>
+void fuse_side_maps_simd(const SideMap* side_maps, const float* weights, int64_t count, float bias, MutPlaneF32 dst) {
   const int64_t width = dst.width;
   for (int64_t y = 0; y < dst.height; ++y) {
     float* out = dst.data + y * dst.row_stride;
     vector_loop<V::N>(width, [&](auto tail, int64_t x, int64_t n) { store_f32<V>(out + x, V::set1(bias), n, tail); });
   }
   for (int64_t m = 0; m < count; ++m) {
-    const PlaneF32& map = maps[m];
+    PlaneF32 map = side_maps[m].plane;
+    if (side_maps[m].taps == 9) {
+      float* summed = scratch<float, 1>(map.height * map.width);
+      sum_taps<V>(side_maps[m], summed);
+      map = {summed, map.height, map.width, map.width};
+    }
     const auto weight = V::set1(weights[m]);
     if (map.height == dst.height && map.width == dst.width) {  // already full size: no resampling
       for (int64_t y = 0; y < dst.height; ++y) {

@@ -23,6 +23,14 @@ struct MutPlaneF32 {
   float* data;
   int64_t height, width, row_stride;  // row_stride in elements
 };
+// One of U²-Net's side maps: the map itself (taps == 1), or the nine taps of the 3x3 convolution
+// that makes it (taps == 9: tap dy*3+dx is a plane of the map's size, `tap_stride` elements after
+// the one before), summed shifted by (dy - 1, dx - 1) onto `bias`.
+struct SideMap {
+  PlaneF32 plane;  // the map, or its first tap
+  int64_t taps, tap_stride;
+  float bias;
+};
 
 // rgb (3 or 4 channels) + alpha -> RGBA.
 // cutout: straight colour where alpha > 0 and nothing (0, 0, 0, 0) where it is 0, so the removed
@@ -46,7 +54,7 @@ struct Kernels {
   void (*normalise)(float* dst, int64_t plane, float image_max, const Normalisation& norm);
   // U²-Net's fusion head outside the network: sigmoid(bias + sum of weights[i] * maps[i] resampled
   // to dst's size, bilinear with half-pixel centres) -> the saliency map (the network's d0).
-  void (*fuse_side_maps)(const PlaneF32* maps, const float* weights, int64_t count, float bias, MutPlaneF32 dst);
+  void (*fuse_side_maps)(const SideMap* maps, const float* weights, int64_t count, float bias, MutPlaneF32 dst);
   // float saliency map -> min-max normalised -> Lanczos-3 resampled uint8 alpha.
   void (*upsample_mask)(PlaneF32 src, MutImageU8 dst);
   // RGBA out; with 4-channel input the input alpha multiplies the mask.
@@ -70,7 +78,7 @@ struct Kernels {
 #define CLEANCUT_DECLARE_KERNELS                                                                     \
   float prepare_rows(ImageU8 src, float* dst, int64_t out_h, int64_t out_w, int64_t y0, int64_t y1); \
   void normalise(float* dst, int64_t plane, float image_max, const Normalisation& norm);          \
-  void fuse_side_maps(const PlaneF32* maps, const float* weights, int64_t count, float bias, MutPlaneF32 dst); \
+  void fuse_side_maps(const SideMap* maps, const float* weights, int64_t count, float bias, MutPlaneF32 dst); \
   void upsample_mask(PlaneF32 src, MutImageU8 dst);                                               \
   void compose(ImageU8 rgb, ImageU8 alpha, MutImageU8 dst, ComposeMode mode, const uint8_t bg[4]); \
   void morphology(ImageU8 src, MutImageU8 dst, MorphOp op, MorphShape shape, int radius);          \

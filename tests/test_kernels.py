@@ -125,21 +125,38 @@ def test_prepare_ignores_the_alpha_channel():
     assert np.array_equal(prepared(_native.active, rgba), prepared(_native.active, rgba[..., :3].copy()))
 
 
-def side_maps(seed, shapes, pad=0):
+def side_maps(seed, shapes, pad=0, tapped=()):
+    """Random side maps; those at the indices in ``tapped`` as the nine taps of a 3x3 convolution."""
     rng = np.random.default_rng(seed)
-    maps = [rng.normal(0, 4, shape).astype(np.float32) for shape in shapes]
-    return [strided(m, pad) for m in maps] if pad else maps
+    maps = []
+    for i, shape in enumerate(shapes):
+        if i in tapped:
+            taps = rng.normal(0, 2, (9, shape[0], shape[1] + pad)).astype(np.float32)
+            maps.append(taps[:, :, : shape[1]] if pad else taps)
+        else:
+            plane = rng.normal(0, 4, shape).astype(np.float32)
+            maps.append(strided(plane, pad) if pad else plane)
+    return maps
 
 
-def fused_in_float64(maps, weights, bias, height, width):
-    """ONNX Resize (linear, half_pixel) of every map, the weighted sum and the sigmoid, in float64."""
+def summed_taps(taps, bias):
+    """sum over (dy, dx) of tap dy*3+dx shifted by (dy - 1, dx - 1), zero outside, in float64."""
+    height, width = taps.shape[1:]
+    padded = np.zeros((9, height + 2, width + 2))
+    padded[:, 1:-1, 1:-1] = taps
+    return bias + sum(padded[dy * 3 + dx, dy : dy + height, dx : dx + width] for dy in range(3) for dx in range(3))
+
+
+def fused_in_float64(maps, weights, bias, height, width, biases):
+    """The taps summed, ONNX Resize (linear, half_pixel) of every map, the weighted sum and the sigmoid."""
     def taps(source, out):
         at = np.clip((np.arange(out) + 0.5) * source / out - 0.5, 0, source - 1)
         first = at.astype(int)
         return first, np.minimum(first + 1, source - 1), at - first
 
     total = np.full((height, width), bias, np.float64)
-    for side, weight in zip(maps, weights):
+    for side, weight, side_bias in zip(maps, weights, biases):
+        side = summed_taps(side, side_bias) if side.ndim == 3 else side.astype(np.float64)
         top, bottom, fy = taps(side.shape[0], height)
         left, right, fx = taps(side.shape[1], width)
         rows = side[:, left] * (1 - fx) + side[:, right] * fx
@@ -150,22 +167,27 @@ def fused_in_float64(maps, weights, bias, height, width):
 @pytest.mark.parametrize("isa", SIMD_ISAS)
 @settings(max_examples=40, deadline=None)
 @given(h=small_sizes, w=small_sizes, shapes=st.lists(st.tuples(small_sizes, small_sizes), min_size=1, max_size=4),
-       pad=st.sampled_from([0, 3]), seed=seeds)
-def test_fuse_side_maps_simd_equals_scalar(isa, h, w, shapes, pad, seed):
-    maps = side_maps(seed, [(h, w), *shapes], pad)  # one map already full size, as U²-Net's first
+       tapped=st.sets(st.integers(0, 4)), pad=st.sampled_from([0, 3]), seed=seeds)
+def test_fuse_side_maps_simd_equals_scalar(isa, h, w, shapes, tapped, pad, seed):
+    maps = side_maps(seed, [(h, w), *shapes], pad, tapped)  # one map already full size, as U²-Net's first
     weights = list(np.random.default_rng(seed).normal(0, 1, len(maps)))
-    expected = SCALAR.fuse_side_maps(maps, weights, 0.25, h, w)
-    assert np.array_equal(_native.kernel_set(isa).fuse_side_maps(maps, weights, 0.25, h, w), expected)
+    biases = list(np.random.default_rng(seed + 1).normal(0, 1, len(maps)))
+    expected = SCALAR.fuse_side_maps(maps, weights, 0.25, h, w, biases)
+    assert np.array_equal(_native.kernel_set(isa).fuse_side_maps(maps, weights, 0.25, h, w, biases), expected)
 
 
-def test_fuse_side_maps_matches_onnx_upsampling_and_sigmoid():
+@pytest.mark.parametrize("tapped", [(), (0, 1, 2, 3, 4, 5)])
+def test_fuse_side_maps_matches_onnx_upsampling_and_sigmoid(tapped):
     # u2netp's head: 320² plus five maps at 160² .. 10², its own weights; large values saturate.
-    maps = side_maps(3, [(320, 320), (160, 160), (80, 80), (40, 40), (20, 20), (10, 10)])
-    maps[0][:3, :3] = [[-1e4], [1e4], [90.0]]
-    weights = [0.98, 0.016, -0.0043, 0.0052, 0.0026, 0.0016]
-    got = _native.active.fuse_side_maps(maps, weights, 3e-4, 320, 320)
-    assert np.abs(got - fused_in_float64(maps, weights, 3e-4, 320, 320)).max() < 1e-6
-    assert got[0, 0] < 1e-30 and got[1, 0] == 1 and np.isfinite(got).all()
+    maps = side_maps(3, [(320, 320), (160, 160), (80, 80), (40, 40), (20, 20), (10, 10)], tapped=tapped)
+    if not tapped:  # saturation (on taps, values this large would cancel in float32 rounding)
+        maps[0][:3, :3] = [[-1e4], [1e4], [90.0]]
+    weights, biases = [0.98, 0.016, -0.0043, 0.0052, 0.0026, 0.0016], [0.5, -0.1, 0.0, 0.2, 0.3, -0.4]
+    got = _native.active.fuse_side_maps(maps, weights, 3e-4, 320, 320, biases)
+    assert np.abs(got - fused_in_float64(maps, weights, 3e-4, 320, 320, biases if tapped else [0] * 6)).max() < 1e-6
+    assert np.isfinite(got).all()
+    if not tapped:
+        assert got[0, 0] < 1e-30 and got[1, 0] == 1
 
 
 def test_fuse_side_maps_refuses_bad_input_clearly():
@@ -175,11 +197,18 @@ def test_fuse_side_maps_refuses_bad_input_clearly():
     with pytest.raises(InvalidInputError, match="float32"):
         _native.active.fuse_side_maps([good[0].astype(np.float64)], [1.0], 0.0, 8, 8)
     with pytest.raises(InvalidInputError, match="2-D"):
-        _native.active.fuse_side_maps([good[0][None]], [1.0], 0.0, 8, 8)
+        _native.active.fuse_side_maps([good[0][None, None]], [1.0], 0.0, 8, 8)
     with pytest.raises(InvalidInputError, match="contiguous"):
         _native.active.fuse_side_maps([good[0][:, ::2]], [1.0], 0.0, 8, 8)
     with pytest.raises(InvalidInputError, match="positive"):
         _native.active.fuse_side_maps(good, [1.0, 1.0], 0.0, 0, 8)
+    with pytest.raises(InvalidInputError, match="one bias per map"):
+        _native.active.fuse_side_maps(good, [1.0, 1.0], 0.0, 8, 8, [0.0])
+    with pytest.raises(InvalidInputError, match="9 taps"):
+        _native.active.fuse_side_maps([np.zeros((4, 8, 8), np.float32)], [1.0], 0.0, 8, 8)
+    overlapping = np.lib.stride_tricks.as_strided(good[0], (9, 8, 8), (4, 32, 4))
+    with pytest.raises(InvalidInputError, match="overlapping"):
+        _native.active.fuse_side_maps([overlapping], [1.0], 0.0, 8, 8)
 
 
 @pytest.mark.parametrize("isa", SIMD_ISAS)

@@ -182,13 +182,14 @@ def test_prepared_graph_runs_the_same_network_with_constant_upsampling(home, rea
     assert all(len(n.input) == 3 for n in graph.node if n.op_type == "Resize")  # X, roi, constant scales
     assert not [a for n in graph.node for a in n.attribute if a.s == b"pytorch_half_pixel"]
     assert graph.input[0].type.tensor_type.shape.dim[0].dim_param == ("batch" if exported_batch == "fixed at 1" else "N")
-    # The graph ends at U²-Net's six side maps; the native core fuses them (backends.SaliencyMaps).
+    # The graph ends at the nine taps of each of U²-Net's six side convolutions; the native core sums
+    # them and fuses the maps (backends.SaliencyMaps).
     head = models.fusion_head(prepared)
     sides = [o.name for o in graph.output]
-    assert len(sides) == len(head["weights"]) == 6 and head["scales"][1:] == [[2.0, 2.0], [4.0, 4.0], [8.0, 8.0], [16.0, 16.0], [32.0, 32.0]]
+    assert len(sides) == len(head["weights"]) == 6 and head["taps"] == [9] * 6
+    assert head["scales"][1:] == [[2.0, 2.0], [4.0, 4.0], [8.0, 8.0], [16.0, 16.0], [32.0, 32.0]]
     assert not [n for n in graph.node if n.op_type == "Sigmoid"], "the head and U²-Net's other outputs are gone"
-    # The side maps bit for bit where no layout transform changes the order of the sums (see the
-    # blocked-layout test), and the fused map as the original network's d0.
+    # Each side map is its taps summed, and the fused map is the original network's d0, up to rounding.
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
     original = onnx.load(str(source))
@@ -198,7 +199,11 @@ def test_prepared_graph_runs_the_same_network_with_constant_upsampling(home, rea
     x = np.random.default_rng(0).standard_normal((1, 3, 320, 320)).astype(np.float32)
     expected = original.run(None, {original.get_inputs()[0].name: x})
     got = rewritten.run(None, {rewritten.get_inputs()[0].name: x})
-    assert all(np.array_equal(a, b) for a, b in zip(expected[-6:], got))
+    for side, taps, bias in zip(expected[-6:], got, head["biases"]):
+        padded = np.pad(taps[0].astype(np.float64), ((0, 0), (1, 1), (1, 1)))
+        height, width = taps.shape[2:]
+        summed = bias + sum(padded[dy * 3 + dx, dy : dy + height, dx : dx + width] for dy in range(3) for dx in range(3))
+        assert np.abs(summed - side[0, 0]).max() < 1e-4
     assert np.abs(backends.SaliencyMaps(prepared)(got) - expected[0][:, 0]).max() < 1e-5
     blocked = ort.InferenceSession(str(prepared), providers=["CPUExecutionProvider"])
     single = blocked.run(None, {blocked.get_inputs()[0].name: x})[0]

@@ -74,8 +74,9 @@ class SaliencyMaps:
         sizes = {(round(o.shape[2] * sy), round(o.shape[3] * sx)) for o, (sy, sx) in zip(outputs, self._head["scales"])}
         if len(sizes) != 1:
             raise ModelError(f"the model's side maps do not upsample to one size: {sorted(sizes)}")
-        (height, width), kernels = sizes.pop(), _native.active
-        return np.stack([kernels.fuse_side_maps([o[n, 0] for o in outputs], self._head["weights"], self._head["bias"], height, width)
+        (height, width), kernels, head = sizes.pop(), _native.active, self._head
+        return np.stack([kernels.fuse_side_maps([o[n] if taps == 9 else o[n, 0] for o, taps in zip(outputs, head["taps"])],
+                                                head["weights"], head["bias"], height, width, head["biases"])
                          for n in range(len(outputs[0]))])
 
 

@@ -197,7 +197,7 @@ def resolve(model: str | os.PathLike, *, url: str | None = None, md5: str | None
 
 # Counts the changes to what prepared_graph makes: a cache made by an older cleancut is made anew
 # (and with it the networks and measurements derived from it, which carry its name).
-PREPARATION = 3
+PREPARATION = 4
 
 
 def prepared_graph(path: Path) -> Path:
@@ -245,20 +245,22 @@ def _head_file_is_valid(graph: Path) -> bool:
     except (OSError, ValueError) as e:
         log.warning("preparing %s again: its head file is unreadable (%s)", graph.name, e)
         return False
-    if head is None or (isinstance(head, dict) and {"weights", "bias", "scales"} <= set(head)):
+    if head is None or (isinstance(head, dict) and {"weights", "bias", "scales", "taps", "biases"} <= set(head)):
         return True
     log.warning("preparing %s again: its head file does not describe a head", graph.name)
     return False
 
 
 def _split_fusion_head(model) -> dict | None:
-    """U²-Net ends in sigmoid(1x1 conv(concat(side maps, each upsampled bilinearly to full size))).
-    On the CPU those six one-channel maps cost more than their arithmetic: OpenVINO pads each to
-    16 channels in its blocked layout, and the five 320² upsamplings, the concat and the 1x1 conv
-    took 2.5 of 45 ms (u2netp INT8, 2 threads; 5.8 of 84 ms on one thread). The graph then ends at
-    the side maps, and the native core's fuse_side_maps does the rest (0.13 ms). Returns the
-    head's weights, bias and each map's upsampling factors, or None (graph unchanged) where the
-    model does not end that way."""
+    """U²-Net ends in sigmoid(1x1 conv(concat(side maps, each upsampled bilinearly to full size))),
+    each side map a 3x3 convolution to one channel. On the CPU those one-channel maps cost more than
+    their arithmetic: OpenVINO pads each to 16 channels in its blocked layout, so the five 320²
+    upsamplings, the concat and the 1x1 conv took 2.5 of 45 ms (u2netp INT8, 2 threads; 5.8 of 84 ms
+    on one thread), and the 3x3 convolution to the 320² map 2.4 ms. The graph then ends at each side
+    convolution's nine taps (a 1x1 convolution to 9 channels: 1.0 ms less on 2 threads, 4 on one),
+    and the native core's fuse_side_maps sums the taps and does the rest (0.13 ms). Returns the
+    head's weights, bias, each map's upsampling factors, taps (9, or 1 where a map is not made by
+    such a convolution) and bias, or None (graph unchanged) where the model does not end that way."""
     from onnx import helper, numpy_helper
 
     graph = model.graph
@@ -292,11 +294,38 @@ def _split_fusion_head(model) -> dict | None:
             scales.append([1.0, 1.0])
     if len(set(sides)) != len(sides):
         return None
+    side_biases = [_conv_as_taps(graph, producer.get(name), constants) for name in sides]
     element_type = graph.output[0].type.tensor_type.elem_type
     del graph.output[:]
     graph.output.extend(helper.make_tensor_value_info(name, element_type, None) for name in sides)
     _drop_unused(graph)
-    return {"weights": [float(w) for w in weights.reshape(-1)], "bias": float(bias.reshape(-1)[0]), "scales": scales}
+    return {"weights": [float(w) for w in weights.reshape(-1)], "bias": float(bias.reshape(-1)[0]), "scales": scales,
+            "taps": [1 if b is None else 9 for b in side_biases], "biases": [b or 0.0 for b in side_biases]}
+
+
+def _conv_as_taps(graph, conv, constants: dict) -> float | None:
+    """A 3x3 convolution to one channel (padding 1) turned into a 1x1 convolution to its nine taps,
+    tap dy*3+dx = the input weighted by kernel position (dy, dx); returns its bias (added by
+    fuse_side_maps when it sums the taps), or None where ``conv`` is not such a convolution."""
+    from onnx import helper, numpy_helper
+
+    if conv is None or conv.op_type != "Conv":
+        return None
+    weights = constants.get(conv.input[1])
+    bias = constants.get(conv.input[2]) if len(conv.input) > 2 else np.zeros(1, np.float32)
+    attributes = {a.name: helper.get_attribute_value(a) for a in conv.attribute}
+    expected = {"group": 1, "strides": [1, 1], "pads": [1, 1, 1, 1], "dilations": [1, 1], "kernel_shape": [3, 3]}
+    if (weights is None or bias is None or weights.ndim != 4 or weights.shape[0] != 1 or weights.shape[2:] != (3, 3)
+            or any(attributes.get(k, v) != v for k, v in expected.items()) or "auto_pad" in attributes):
+        return None
+    taps = np.ascontiguousarray(weights[0].reshape(weights.shape[1], 9).T[:, :, None, None])
+    name = f"{conv.output[0]}_taps"
+    graph.initializer.append(numpy_helper.from_array(taps.astype(weights.dtype), name))
+    del conv.input[1:]
+    conv.input.append(name)
+    del conv.attribute[:]
+    conv.attribute.extend(helper.make_attribute(k, v) for k, v in {**expected, "pads": [0, 0, 0, 0], "kernel_shape": [1, 1]}.items())
+    return float(bias.reshape(-1)[0])
 
 
 def _half_pixel_upsampling(model) -> None:

@@ -64,11 +64,16 @@ int main() {
         std::vector<float> full(h * (w + 2)), small(5 * 3);
         for (auto& v : full) v = std::normal_distribution<float>(0, 4)(rng);
         for (auto& v : small) v = std::normal_distribution<float>(0, 4)(rng);
-        const PlaneF32 sides[] = {{full.data(), h, w, w + 2}, {saliency.data(), 17, 19, 19}, {small.data(), 5, 3, 3}};
-        const float weights[] = {0.9f, 0.3f, -0.2f};
+        std::vector<float> taps(9 * 4 * 6);  // the nine taps of a 4x6 map's 3x3 convolution
+        for (auto& v : taps) v = std::normal_distribution<float>(0, 2)(rng);
+        const SideMap sides[] = {{{full.data(), h, w, w + 2}, 1, 0, 0.0f},
+                                 {{saliency.data(), 17, 19, 19}, 1, 0, 0.0f},
+                                 {{small.data(), 5, 3, 3}, 1, 0, 0.0f},
+                                 {{taps.data(), 4, 6, 6}, 9, 24, 0.3f}};
+        const float weights[] = {0.9f, 0.3f, -0.2f, 0.5f};
         std::vector<float> s0(h * w), s1(h * w);
-        scalar.fuse_side_maps(sides, weights, 3, 0.1f, {s0.data(), h, w, w});
-        t->fuse_side_maps(sides, weights, 3, 0.1f, {s1.data(), h, w, w});
+        scalar.fuse_side_maps(sides, weights, 4, 0.1f, {s0.data(), h, w, w});
+        t->fuse_side_maps(sides, weights, 4, 0.1f, {s1.data(), h, w, w});
         expect(same(s0, s1), "fuse_side_maps", t->isa, h, w);
 
         for (int mode = 0; mode < 4; ++mode) {
