@@ -205,6 +205,14 @@ def test_prepared_graph_runs_the_same_network_with_constant_upsampling(home, rea
         summed = bias + sum(padded[dy * 3 + dx, dy : dy + height, dx : dx + width] for dy in range(3) for dx in range(3))
         assert np.abs(summed - side[0, 0]).max() < 1e-4
     assert np.abs(backends.SaliencyMaps(prepared)(got) - expected[0][:, 0]).max() < 1e-5
+    # GPUs run the side convolutions themselves (untapped_graph): one channel per side map comes back.
+    untapped = models.untapped_graph(prepared)
+    assert models.untapped_graph(prepared) == untapped != prepared and models.untapped_graph(untapped) == untapped
+    gpu_like = ort.InferenceSession(str(untapped), options, providers=["CPUExecutionProvider"])
+    sides_again = gpu_like.run(None, {gpu_like.get_inputs()[0].name: x})
+    assert [s.shape[1] for s in sides_again] == [1] * 6
+    assert all(np.abs(a - b).max() < 1e-4 for a, b in zip(expected[-6:], sides_again))
+    assert np.abs(backends.SaliencyMaps(untapped)(sides_again) - expected[0][:, 0]).max() < 1e-5
     blocked = ort.InferenceSession(str(prepared), providers=["CPUExecutionProvider"])
     single = blocked.run(None, {blocked.get_inputs()[0].name: x})[0]
     batch = blocked.run(None, {blocked.get_inputs()[0].name: np.concatenate([x, x, x])})[0]

@@ -91,6 +91,8 @@ class OrtBackend:
             ort.preload_dlls()
         if provider not in ort.get_available_providers():
             raise BackendUnavailable(f"{name}: this onnxruntime has no {provider} (install onnxruntime-gpu for CUDA/TensorRT)")
+        if provider != "CPUExecutionProvider":
+            graph = models.untapped_graph(graph)
         self._saliency = SaliencyMaps(graph)
         if name == "onnxruntime-cuda-fp16":
             from .precision import fp16_model_path
