@@ -258,7 +258,7 @@ def _split_fusion_head(model) -> dict | None:
     upsamplings, the concat and the 1x1 conv took 2.5 of 45 ms (u2netp INT8, 2 threads; 5.8 of 84 ms
     on one thread), and the 3x3 convolution to the 320² map 2.4 ms. The graph then ends at each side
     convolution's nine taps (a 1x1 convolution to 9 channels: 1.0 ms less on 2 threads, 4 on one),
-    and the native core's fuse_side_maps sums the taps and does the rest (0.13 ms). Returns the
+    and the native core's fuse_side_maps sums the taps and does the rest (0.25 ms, AVX-512). Returns the
     head's weights, bias, each map's upsampling factors, taps (9, or 1 where a map is not made by
     such a convolution) and bias, or None (graph unchanged) where the model does not end that way."""
     from onnx import helper, numpy_helper
