@@ -245,3 +245,37 @@ def test_prepared_graph_leaves_dynamic_sizes_alone(home, tmp_path):
     graph = onnx.load(str(prepared)).graph
     assert [n.op_type for n in graph.node] == ["Shape", "Constant", "Constant", "Resize"]
     assert models.fusion_head(prepared) is None  # no U²-Net head: its first output is the map
+
+
+def test_fusion_head_of_a_small_u2net_like_graph(home, tmp_path):
+    """The head split on a graph that ends like U²-Net but whose second side map is no convolution:
+    that map stays one channel (taps 1), the first becomes nine taps, and the map is the same."""
+    import numpy as np
+    import onnx
+    import onnxruntime as ort
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(0)
+    weights = {"k": rng.normal(0, 1, (1, 3, 3, 3)), "kb": [0.3], "fuse": rng.normal(0, 1, (1, 2, 1, 1)), "fb": [-0.2],
+               "roi": np.zeros(0), "scales": [1, 1, 2, 2]}
+    nodes = [helper.make_node("Conv", ["x", "k", "kb"], ["side1"], kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+             helper.make_node("MaxPool", ["x"], ["pooled"], kernel_shape=[2, 2], strides=[2, 2]),
+             helper.make_node("ReduceMean", ["pooled"], ["side2"], axes=[1], keepdims=1),
+             helper.make_node("Resize", ["side2", "roi", "scales"], ["up2"], mode="linear", coordinate_transformation_mode="half_pixel"),
+             helper.make_node("Concat", ["side1", "up2"], ["both"], axis=1),
+             helper.make_node("Conv", ["both", "fuse", "fb"], ["fused"], kernel_shape=[1, 1]),
+             helper.make_node("Sigmoid", ["fused"], ["d0"])]
+    graph = helper.make_graph(nodes, "small", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
+                              [helper.make_tensor_value_info("d0", TensorProto.FLOAT, [1, 1, 8, 8])],
+                              [numpy_helper.from_array(np.asarray(v, np.float32), k) for k, v in weights.items()])
+    path = tmp_path / "small.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(path))
+    prepared = models.prepared_graph(path)
+    head = models.fusion_head(prepared)
+    assert head["taps"] == [9, 1] and head["scales"] == [[1.0, 1.0], [2.0, 2.0]] and head["biases"][0] == pytest.approx(0.3)
+    x = rng.normal(0, 1, (2, 3, 8, 8)).astype(np.float32)
+    original = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    expected = np.concatenate([original.run(None, {"x": x[i : i + 1]})[0][:, 0] for i in range(2)])
+    for graph_file in (prepared, models.untapped_graph(prepared)):
+        session = ort.InferenceSession(str(graph_file), providers=["CPUExecutionProvider"])
+        assert np.abs(backends.SaliencyMaps(graph_file)(session.run(None, {"x": x})) - expected).max() < 1e-5

@@ -269,7 +269,7 @@ def _split_fusion_head(model) -> dict | None:
     sigmoid = producer.get(graph.output[0].name)
     conv = sigmoid and sigmoid.op_type == "Sigmoid" and producer.get(sigmoid.input[0])
     concat = conv and conv.op_type == "Conv" and producer.get(conv.input[0])
-    if not concat or concat.op_type != "Concat" or helper.get_attribute_value(concat.attribute[0]) != 1:
+    if not concat or concat.op_type != "Concat" or {a.name: helper.get_attribute_value(a) for a in concat.attribute}.get("axis") != 1:
         return None
     weights = constants.get(conv.input[1])
     bias = constants.get(conv.input[2]) if len(conv.input) > 2 else np.zeros(1, np.float32)
