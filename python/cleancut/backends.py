@@ -16,7 +16,7 @@ import platform
 import statistics
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,9 +68,11 @@ class SaliencyMaps:
         self._head = models.fusion_head(graph)
         self.outputs = len(self._head["weights"]) if self._head else 1  # how many of the graph's outputs it reads
 
-    def __call__(self, outputs: Sequence[np.ndarray]) -> np.ndarray:
+    def __call__(self, results) -> np.ndarray:
+        """``results``: the graph's outputs, indexed by position (a list, or OpenVINO's results)."""
         if self._head is None:
-            return np.array(outputs[0][:, 0])
+            return np.array(results[0][:, 0])
+        outputs = [results[i] for i in range(self.outputs)]
         sizes = {(round(o.shape[2] * sy), round(o.shape[3] * sx)) for o, (sy, sx) in zip(outputs, self._head["scales"])}
         if len(sizes) != 1:
             raise ModelError(f"the model's side maps do not upsample to one size: {sorted(sizes)}")
@@ -194,8 +196,7 @@ class OpenVinoBackend:
 
     def infer(self, batch: np.ndarray) -> np.ndarray:
         with self._lock:
-            results = self._request(len(batch)).infer({0: batch})
-            return self._saliency([results[i] for i in range(self._saliency.outputs)])
+            return self._saliency(self._request(len(batch)).infer({0: batch}))
 
 
 def runs_on_cpu(name: str) -> bool:

@@ -232,8 +232,7 @@ def build(graph: Path, bf16_target: Path | None, int8_target: Path, inputs: Sequ
         saliency = SaliencyMaps(graph)
 
         def saliency_map(request, x: np.ndarray) -> np.ndarray:
-            results = request.infer({0: x})
-            return _normalised(saliency([results[i] for i in range(saliency.outputs)])[0])
+            return _normalised(saliency(request.infer({0: x}))[0])
 
         exact = ir.compile(everything, threads, "f32")
         references = [saliency_map(exact, x) for x in inputs]

@@ -269,20 +269,16 @@ def _split_fusion_head(model) -> dict | None:
     sigmoid = producer.get(graph.output[0].name)
     conv = sigmoid and sigmoid.op_type == "Sigmoid" and producer.get(sigmoid.input[0])
     concat = conv and conv.op_type == "Conv" and producer.get(conv.input[0])
-    if not concat or concat.op_type != "Concat" or {a.name: helper.get_attribute_value(a) for a in concat.attribute}.get("axis") != 1:
+    if not concat or concat.op_type != "Concat" or _attributes(concat).get("axis") != 1:
         return None
-    weights = constants.get(conv.input[1])
-    bias = constants.get(conv.input[2]) if len(conv.input) > 2 else np.zeros(1, np.float32)
-    plain = {"group": 1, "strides": [1, 1], "pads": [0, 0, 0, 0], "dilations": [1, 1]}
-    attributes = {a.name: helper.get_attribute_value(a) for a in conv.attribute}
-    if (weights is None or bias is None or weights.shape != (1, len(concat.input), 1, 1)
-            or any(attributes.get(k, v) != v for k, v in plain.items())):
+    weights, bias = _plain_conv(conv, constants, kernel=1) or (None, None)
+    if weights is None or weights.shape != (1, len(concat.input), 1, 1):
         return None
     sides, scales = [], []
     for name in concat.input:
         resize = producer.get(name)
         if resize is not None and resize.op_type == "Resize":
-            options = {a.name: helper.get_attribute_value(a) for a in resize.attribute}
+            options = _attributes(resize)
             factors = constants.get(resize.input[2]) if len(resize.input) == 3 else None
             if (options.get("mode") != b"linear" or options.get("coordinate_transformation_mode") != b"half_pixel"
                     or factors is None or list(factors[:2]) != [1, 1]):
@@ -314,7 +310,7 @@ def untapped_graph(graph: Path) -> Path:
     if target.is_file() and _head_file_is_valid(target):
         return target
     import onnx
-    from onnx import helper, numpy_helper
+    from onnx import numpy_helper
 
     model = onnx.load(os.fspath(graph))
     producer = {name: node for node in model.graph.node for name in node.output}
@@ -330,9 +326,7 @@ def untapped_graph(graph: Path) -> Path:
                                         numpy_helper.from_array(np.array([bias], kernel.dtype), f"{output.name}_bias")])
         del conv.input[1:]
         conv.input.extend([f"{output.name}_kernel", f"{output.name}_bias"])
-        for attribute in conv.attribute:
-            if attribute.name in ("kernel_shape", "pads"):
-                attribute.CopyFrom(helper.make_attribute(attribute.name, [3, 3] if attribute.name == "kernel_shape" else [1, 1, 1, 1]))
+        _set_kernel(conv, 3)
     write_atomically(target, model.SerializeToString())
     untapped = {**head, "taps": [1] * len(head["taps"]), "biases": [0.0] * len(head["taps"])}
     write_atomically(_head_file(target), json.dumps(untapped).encode())
@@ -343,25 +337,49 @@ def _conv_as_taps(graph, conv, constants: dict) -> float | None:
     """A 3x3 convolution to one channel (padding 1) turned into a 1x1 convolution to its nine taps,
     tap dy*3+dx = the input weighted by kernel position (dy, dx); returns its bias (added by
     fuse_side_maps when it sums the taps), or None where ``conv`` is not such a convolution."""
-    from onnx import helper, numpy_helper
+    from onnx import numpy_helper
 
-    if conv is None or conv.op_type != "Conv":
-        return None
-    weights = constants.get(conv.input[1])
-    bias = constants.get(conv.input[2]) if len(conv.input) > 2 else np.zeros(1, np.float32)
-    attributes = {a.name: helper.get_attribute_value(a) for a in conv.attribute}
-    expected = {"group": 1, "strides": [1, 1], "pads": [1, 1, 1, 1], "dilations": [1, 1], "kernel_shape": [3, 3]}
-    if (weights is None or bias is None or weights.ndim != 4 or weights.shape[0] != 1 or weights.shape[2:] != (3, 3)
-            or any(attributes.get(k, v) != v for k, v in expected.items()) or "auto_pad" in attributes):
+    weights, bias = _plain_conv(conv, constants, kernel=3) or (None, None)
+    if weights is None or weights.shape[0] != 1:
         return None
     taps = np.ascontiguousarray(weights[0].reshape(weights.shape[1], 9).T[:, :, None, None])
     name = f"{conv.output[0]}_taps"
     graph.initializer.append(numpy_helper.from_array(taps.astype(weights.dtype), name))
     del conv.input[1:]
     conv.input.append(name)
-    del conv.attribute[:]
-    conv.attribute.extend(helper.make_attribute(k, v) for k, v in {**expected, "pads": [0, 0, 0, 0], "kernel_shape": [1, 1]}.items())
+    _set_kernel(conv, 1)
     return float(bias.reshape(-1)[0])
+
+
+def _attributes(node) -> dict:
+    from onnx import helper
+
+    return {a.name: helper.get_attribute_value(a) for a in node.attribute}
+
+
+def _plain_conv(conv, constants: dict, kernel: int):
+    """(weights, bias) of a Conv with constant weights and a square ``kernel``, stride 1, no
+    dilation or groups, padded to keep the size (bias zeros where it has none); None otherwise."""
+    if conv is None or conv.op_type != "Conv":
+        return None
+    weights = constants.get(conv.input[1])
+    bias = constants.get(conv.input[2]) if len(conv.input) > 2 else np.zeros(1, np.float32)
+    pad = kernel // 2
+    expected = {"group": 1, "strides": [1, 1], "dilations": [1, 1], "pads": [pad] * 4, "kernel_shape": [kernel, kernel]}
+    attributes = _attributes(conv)
+    if (weights is None or bias is None or weights.ndim != 4 or weights.shape[2:] != (kernel, kernel)
+            or any(attributes.get(k, v) != v for k, v in expected.items()) or attributes.get("auto_pad", b"NOTSET") != b"NOTSET"):
+        return None
+    return weights, bias
+
+
+def _set_kernel(conv, kernel: int) -> None:
+    """A plain Conv's kernel size (and the padding that keeps the size) set to ``kernel``."""
+    from onnx import helper
+
+    shape = {"group": 1, "strides": [1, 1], "pads": [kernel // 2] * 4, "dilations": [1, 1], "kernel_shape": [kernel, kernel]}
+    del conv.attribute[:]
+    conv.attribute.extend(helper.make_attribute(k, v) for k, v in shape.items())
 
 
 def _half_pixel_upsampling(model) -> None:
