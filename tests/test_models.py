@@ -9,7 +9,7 @@ import zipfile
 
 import pytest
 
-from cleancut import ModelError, backends, models, new_session
+from cleancut import ModelError, backends, models, new_session, precision
 
 SPEC = models.U2NETP
 
@@ -213,6 +213,10 @@ def test_prepared_graph_runs_the_same_network_with_constant_upsampling(home, rea
     assert [s.shape[1] for s in sides_again] == [1] * 6
     assert all(np.abs(a - b).max() < 1e-4 for a, b in zip(expected[-6:], sides_again))
     assert np.abs(backends.SaliencyMaps(untapped)(sides_again) - expected[0][:, 0]).max() < 1e-5
+    # onnxruntime-cuda-fp16 runs an fp16 copy of that graph: float side maps out, the same map up to fp16 rounding.
+    half = ort.InferenceSession(str(precision.fp16_model_path(untapped)), providers=["CPUExecutionProvider"])
+    halved = backends.SaliencyMaps(untapped)(half.run(None, {half.get_inputs()[0].name: x}))
+    assert halved.shape == expected[0][:, 0].shape and np.abs(halved - expected[0][:, 0]).mean() < 1 / 255
     blocked = ort.InferenceSession(str(prepared), providers=["CPUExecutionProvider"])
     single = blocked.run(None, {blocked.get_inputs()[0].name: x})[0]
     batch = blocked.run(None, {blocked.get_inputs()[0].name: np.concatenate([x, x, x])})[0]
