@@ -109,6 +109,10 @@ class OrtBackend:
         # Finer work blocks took 2-4 ms off a ~122 ms u2netp inference on 2 threads. (Not
         # session.set_denormal_as_zero: it flips the calling thread's FTZ/DAZ for the whole process.)
         options.add_session_config_entry("session.dynamic_block_base", "4")
+        # ORT's pool threads kept spinning after a run returned, taking a core from what comes next:
+        # remove() of a 2048² JPEG spent 21.6 instead of 11.7 ms on its PNG bands, 137-148 instead
+        # of 130-135 ms in all. They still spin during a run (allow_spinning=0 slowed the run).
+        options.add_session_config_entry("session.force_spinning_stop", "1")
         if provider == "CPUExecutionProvider":
             # ORT's memory pattern plans one block per input shape on the second run, beside the
             # arena the first run filled: twice the memory (u2netp batch 1: 440 vs 214 MB, batch 8:
