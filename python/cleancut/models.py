@@ -364,22 +364,25 @@ def _plain_conv(conv, constants: dict, kernel: int):
         return None
     weights = constants.get(conv.input[1])
     bias = constants.get(conv.input[2]) if len(conv.input) > 2 else np.zeros(1, np.float32)
-    pad = kernel // 2
-    expected = {"group": 1, "strides": [1, 1], "dilations": [1, 1], "pads": [pad] * 4, "kernel_shape": [kernel, kernel]}
     attributes = _attributes(conv)
     if (weights is None or bias is None or weights.ndim != 4 or weights.shape[2:] != (kernel, kernel)
-            or any(attributes.get(k, v) != v for k, v in expected.items()) or attributes.get("auto_pad", b"NOTSET") != b"NOTSET"):
+            or any(attributes.get(k, v) != v for k, v in _plain_conv_attributes(kernel).items())
+            or attributes.get("auto_pad", b"NOTSET") != b"NOTSET"):
         return None
     return weights, bias
+
+
+def _plain_conv_attributes(kernel: int) -> dict:
+    """A plain Conv's attributes: square ``kernel``, stride 1, no dilation or groups, padded to keep the size."""
+    return {"group": 1, "strides": [1, 1], "pads": [kernel // 2] * 4, "dilations": [1, 1], "kernel_shape": [kernel, kernel]}
 
 
 def _set_kernel(conv, kernel: int) -> None:
     """A plain Conv's kernel size (and the padding that keeps the size) set to ``kernel``."""
     from onnx import helper
 
-    shape = {"group": 1, "strides": [1, 1], "pads": [kernel // 2] * 4, "dilations": [1, 1], "kernel_shape": [kernel, kernel]}
     del conv.attribute[:]
-    conv.attribute.extend(helper.make_attribute(k, v) for k, v in shape.items())
+    conv.attribute.extend(helper.make_attribute(k, v) for k, v in _plain_conv_attributes(kernel).items())
 
 
 def _half_pixel_upsampling(model) -> None:
