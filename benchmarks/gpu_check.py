@@ -35,8 +35,8 @@ def masks(session, photos) -> list[np.ndarray]:
     return [refine.upsample_mask(session.predict([p])[0], *p.shape[:2]).astype(np.int16) for p in photos]
 
 
-def end_to_end(session) -> str:
-    """JPEG bytes -> PNG bytes of 1024² photos: one remove() at a time vs remove_batch (batch 1 and 8),
+def end_to_end(session, side: int) -> str:
+    """JPEG bytes -> PNG bytes of side² photos: one remove() at a time vs remove_batch (batch 1 and 8),
     each warmed up with the very call it times (a first call with more lanes in flight grows the
     GPU arena and starts cuDNN on new threads)."""
     import io
@@ -45,7 +45,7 @@ def end_to_end(session) -> str:
     from skimage import data
 
     buffer = io.BytesIO()
-    Image.fromarray(data.astronaut()).resize((1024, 1024)).save(buffer, "JPEG", quality=90)
+    Image.fromarray(data.astronaut()).resize((side, side)).save(buffer, "JPEG", quality=90)
     items = [buffer.getvalue()] * 64
 
     def rate(call) -> float:
@@ -56,7 +56,7 @@ def end_to_end(session) -> str:
 
     single = rate(lambda: [cleancut.remove(item, session=session) for item in items])
     batched = {size: rate(lambda: cleancut.remove_batch(items, session, batch_size=size)) for size in (1, 8)}
-    return (f"end to end, 1024² JPEG -> PNG: {single:.1f} img/s one remove() at a time; remove_batch "
+    return (f"end to end, {side}² JPEG -> PNG: {single:.1f} img/s one remove() at a time; remove_batch "
             + ", ".join(f"batch_size={size} {speed:.1f} ({speed / single:.1f}x)" for size, speed in batched.items()))
 
 
@@ -126,7 +126,8 @@ def main() -> int:
             print(f"{v.backend}: " + throughput(Session(model, backend=v.backend)))
     chosen = Session(model)
     print("auto-chosen backend after measuring reduced precision:", chosen.backend)
-    print(f"{chosen.backend}: " + end_to_end(chosen))
+    for side in (1024, 2048):
+        print(f"{chosen.backend}: " + end_to_end(chosen, side))
     del chosen
     for provider, session in _tensorrt_fp16(graph):
         print(f"{provider} fp16: " + throughput(_RawSession(session)))

@@ -5,6 +5,8 @@ import logging
 import platform
 import subprocess
 import sys
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -90,6 +92,31 @@ def test_choice_is_measured_once_and_cached(graph, tmp_path, monkeypatch):
     monkeypatch.setattr(backends, "_versions", lambda: {"onnxruntime": "0.0-other"})  # a library upgrade
     backends.choose(graph, "md5-a", 2, (320, 320), cache)
     assert len(calls) == 3
+
+
+class _OverlapCounter:
+    """A stand-in backend that records how many of its infer calls ran at the same time."""
+
+    def __init__(self, name):
+        self.name, self.running, self.most, self._lock = name, 0, 0, threading.Lock()
+
+    def infer(self, batch):
+        with self._lock:
+            self.running += 1
+            self.most = max(self.most, self.running)
+        time.sleep(0.02)
+        with self._lock:
+            self.running -= 1
+        return batch
+
+
+@pytest.mark.parametrize("name, callers", [("onnxruntime-cpu", 1), ("openvino-cpu-int8", 1), ("onnxruntime-cuda-tf32", 4)])
+def test_backends_are_timed_as_cleancut_runs_them(name, callers):
+    """A CPU backend runs one image at a time on all its threads (remove()); a GPU backend is timed
+    with one caller per thread at once, the way remove_batch's lanes share it."""
+    backend = _OverlapCounter(name)
+    assert backends.per_image_ms(backend, 4, np.zeros((1, 3, 8, 8), np.float32)) > 0
+    assert backend.most == callers
 
 
 def test_corrupt_cache_is_ignored_with_a_warning(graph, tmp_path):

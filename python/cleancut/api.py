@@ -191,11 +191,11 @@ def remove_batch(
 ) -> list[bytes | Image.Image | np.ndarray]:
     """``remove`` over many images, same results in the same order, faster: lanes (one per core on
     CPU backends, ``Session.lanes``) decode, infer and encode their own images, so one lane's decode
-    and encode overlap another's inference; on a GPU the lanes share it (H100, 16-core host, 1024²
-    JPEGs: ~400 images/s, one remove() at a time ~47). ``batch_size`` images go through the network
-    together: that raises a GPU network's own throughput (batch 16–64: 2.3–2.6x batch 1 in strict
-    fp32, 3.1–3.4x in TF32), but end to end the CPU stages set the pace (batch_size 4 about as fast
-    as 1, 16 slower); on CPUs it gains nothing. Takes remove()'s keywords; the first failing item
+    and encode overlap another's inference; on a GPU the lanes share it (H100, 16-core host, TF32,
+    1024² JPEGs: 240–430 images/s, one remove() at a time ~50). ``batch_size`` images go through
+    the network together: that raises a GPU network's own throughput (batch 16–64: 2.1–2.6x batch 1
+    in strict fp32, 2.9–3.5x in TF32), but end to end the CPU stages set the pace (batch_size 4
+    about as fast as 1, 8 and 16 slower); on CPUs it gains nothing. Takes remove()'s keywords; the first failing item
     raises its error."""
     if batch_size < 1:
         raise InvalidInputError(f"batch_size must be at least 1, got {batch_size}")

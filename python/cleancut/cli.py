@@ -281,7 +281,8 @@ def models_command(action) -> None:
 @cli.command("backends")
 @click.option("--threads", type=click.IntRange(1), default=None, help="threads per inference (default: all cores)")
 def backends_command(threads) -> None:
-    """Time every inference backend auto-selection may pick here on the default model (fastest first)."""
+    """Time every inference backend auto-selection may pick here on the default model, per image as
+    cleancut runs it (fastest first)."""
     from . import backends, precision
 
     threads = threads or backends.usable_cpus()
@@ -291,7 +292,7 @@ def backends_command(threads) -> None:
         raise Fail(str(e)) from None
     table = backends.measure(graph, threads, (320, 320), backends.candidates(precision.qualified(graph, threads)))
     for timing in sorted(table, key=lambda t: (t.median_ms is None, t.median_ms or 0)):
-        shown = f"{timing.median_ms:8.1f} ms" if timing.median_ms is not None else "   unavailable"
+        shown = f"{timing.median_ms:8.1f} ms/image" if timing.median_ms is not None else "   unavailable"
         click.echo(f"{timing.backend:22s} {shown}  {timing.note}")
     if not precision.load_verdicts(graph, threads):
         click.echo("reduced precision is not measured on this machine yet: `cleancut quantize` measures it, and "

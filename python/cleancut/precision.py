@@ -89,7 +89,7 @@ def evaluate(graph: Path, threads: int, held_out: Sequence[np.ndarray], size: tu
         return [refine.upsample_mask(backend.infer(_network_input(p, size))[0], *p.shape[:2]).astype(np.int16) for p in held_out]
 
     def speed(backend) -> float:
-        return backends.median_ms(lambda: backend.infer(batch))
+        return backends.per_image_ms(backend, threads, batch)
 
     fp32: dict[str, tuple[float, list[np.ndarray]]] = {}
     verdicts = []
