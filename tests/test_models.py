@@ -205,17 +205,16 @@ def test_prepared_graph_runs_the_same_network_with_constant_upsampling(home, rea
         summed = bias + sum(padded[dy * 3 + dx, dy : dy + height, dx : dx + width] for dy in range(3) for dx in range(3))
         assert np.abs(summed - side[0, 0]).max() < 1e-4
     assert np.abs(backends.SaliencyMaps(prepared)(got) - expected[0][:, 0]).max() < 1e-5
-    # GPUs run the side convolutions themselves (untapped_graph): one channel per side map comes back.
-    untapped = models.untapped_graph(prepared)
-    assert models.untapped_graph(prepared) == untapped != prepared and models.untapped_graph(untapped) == untapped
-    gpu_like = ort.InferenceSession(str(untapped), options, providers=["CPUExecutionProvider"])
-    sides_again = gpu_like.run(None, {gpu_like.get_inputs()[0].name: x})
-    assert [s.shape[1] for s in sides_again] == [1] * 6
-    assert all(np.abs(a - b).max() < 1e-4 for a, b in zip(expected[-6:], sides_again))
-    assert np.abs(backends.SaliencyMaps(untapped)(sides_again) - expected[0][:, 0]).max() < 1e-5
-    # onnxruntime-cuda-fp16 runs an fp16 copy of that graph: float side maps out, the same map up to fp16 rounding.
-    half = ort.InferenceSession(str(precision.fp16_model_path(untapped)), providers=["CPUExecutionProvider"])
-    halved = backends.SaliencyMaps(untapped)(half.run(None, {half.get_inputs()[0].name: x}))
+    # GPUs run the whole head themselves (gpu_graph): the original network's d0 comes back.
+    on_gpus = models.gpu_graph(prepared)
+    assert models.gpu_graph(prepared) == on_gpus != prepared and models.gpu_graph(on_gpus) == on_gpus
+    assert models.fusion_head(on_gpus) is None
+    gpu_like = ort.InferenceSession(str(on_gpus), options, providers=["CPUExecutionProvider"])
+    fused = gpu_like.run(None, {gpu_like.get_inputs()[0].name: x})
+    assert len(fused) == 1 and np.abs(backends.SaliencyMaps(on_gpus)(fused) - expected[0][:, 0]).max() < 1e-5
+    # onnxruntime-cuda-fp16 runs an fp16 copy of that graph: a float map out, the same up to fp16 rounding.
+    half = ort.InferenceSession(str(precision.fp16_model_path(on_gpus)), providers=["CPUExecutionProvider"])
+    halved = backends.SaliencyMaps(on_gpus)(half.run(None, {half.get_inputs()[0].name: x}))
     assert halved.shape == expected[0][:, 0].shape and np.abs(halved - expected[0][:, 0]).mean() < 1 / 255
     blocked = ort.InferenceSession(str(prepared), providers=["CPUExecutionProvider"])
     single = blocked.run(None, {blocked.get_inputs()[0].name: x})[0]
@@ -280,6 +279,6 @@ def test_fusion_head_of_a_small_u2net_like_graph(home, tmp_path):
     x = rng.normal(0, 1, (2, 3, 8, 8)).astype(np.float32)
     original = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     expected = np.concatenate([original.run(None, {"x": x[i : i + 1]})[0][:, 0] for i in range(2)])
-    for graph_file in (prepared, models.untapped_graph(prepared)):
+    for graph_file in (prepared, models.gpu_graph(prepared)):
         session = ort.InferenceSession(str(graph_file), providers=["CPUExecutionProvider"])
         assert np.abs(backends.SaliencyMaps(graph_file)(session.run(None, {"x": x})) - expected).max() < 1e-5

@@ -95,7 +95,7 @@ class OrtBackend:
         if provider not in ort.get_available_providers():
             raise BackendUnavailable(f"{name}: this onnxruntime has no {provider} (install onnxruntime-gpu for CUDA/TensorRT)")
         if provider != "CPUExecutionProvider":
-            graph = models.untapped_graph(graph)
+            graph = models.gpu_graph(graph)
         self._saliency = SaliencyMaps(graph)
         if name == "onnxruntime-cuda-fp16":
             from .precision import fp16_model_path
