@@ -81,7 +81,7 @@ def test_alpha_matting_1024(timed, table, sessions, who):
 
 
 # Each size's two timings run back to back: this machine's speed drifts by ~5% within a run, a third
-# of the gain measured at 2048² (1.11-1.20x in eight runs).
+# of the gain measured at 2048² (1.10-1.20x in eleven runs).
 @pytest.mark.parametrize("who", ["cleancut", "one remove() call per image"])
 @pytest.mark.parametrize("size", [512, 2048])
 def test_remove_batch_vs_single_calls(timed, table, sessions, size, who):
