@@ -36,6 +36,15 @@ def strided(array: np.ndarray, pad: int = 5) -> np.ndarray:
     return view
 
 
+def summed_taps(taps, bias):
+    """A 3x3 convolution to one channel from its nine taps (see fuse_side_maps): the sum over
+    (dy, dx) of tap dy*3+dx shifted by (dy - 1, dx - 1), zero outside, in float64."""
+    height, width = taps.shape[1:]
+    padded = np.zeros((9, height + 2, width + 2))
+    padded[:, 1:-1, 1:-1] = taps
+    return bias + sum(padded[dy * 3 + dx, dy : dy + height, dx : dx + width] for dy in range(3) for dx in range(3))
+
+
 def photos():
     """Real photos shipped with scikit-image (no downloads)."""
     from skimage import data

@@ -9,7 +9,7 @@ from PIL import Image
 from scipy import ndimage, special
 
 from cleancut import InvalidInputError, _native
-from conftest import EDGE_SIZES, SIMD_ISAS, strided
+from conftest import EDGE_SIZES, SIMD_ISAS, strided, summed_taps
 
 SCALAR = _native.kernel_set("scalar")
 MEAN, STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
@@ -137,14 +137,6 @@ def side_maps(seed, shapes, pad=0, tapped=()):
             plane = rng.normal(0, 4, shape).astype(np.float32)
             maps.append(strided(plane, pad) if pad else plane)
     return maps
-
-
-def summed_taps(taps, bias):
-    """sum over (dy, dx) of tap dy*3+dx shifted by (dy - 1, dx - 1), zero outside, in float64."""
-    height, width = taps.shape[1:]
-    padded = np.zeros((9, height + 2, width + 2))
-    padded[:, 1:-1, 1:-1] = taps
-    return bias + sum(padded[dy * 3 + dx, dy : dy + height, dx : dx + width] for dy in range(3) for dx in range(3))
 
 
 def fused_in_float64(maps, weights, bias, height, width, biases):

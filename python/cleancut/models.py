@@ -320,7 +320,7 @@ def gpu_graph(graph: Path) -> Path:
     producer = {name: node for node in nodes for name in node.output}
     weights = {t.name: t for t in initializers}
     element_type = model.graph.output[0].type.tensor_type.elem_type
-    dtype = onnx.helper.tensor_dtype_to_np_dtype(element_type)
+    dtype = helper.tensor_dtype_to_np_dtype(element_type)
     initializers.append(numpy_helper.from_array(np.zeros(0, dtype), "head_roi"))  # opset 11 wants one
     upsampled = []
     for output, taps, bias, factors in zip(model.graph.output, head["taps"], head["biases"], head["scales"]):
