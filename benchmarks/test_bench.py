@@ -92,32 +92,31 @@ def test_remove_batch_vs_single_calls(timed, table, sessions, size, who):
     items = [jpeg(size)] * 6
     auto = sessions[2]
     group = f"6 images {size}x{size}: remove_batch vs single calls ({auto.backend})"
+
+    def one_batch():
+        return cleancut.remove_batch(items, session=auto)
+
+    def single_calls():
+        return [cleancut.remove(item, session=auto) for item in items]
+
+    def elapsed(run, clock=time.perf_counter) -> float:
+        start = clock()
+        run()
+        return clock() - start
+
     if who == "cleancut":
-        timed(group, "cleancut", lambda: cleancut.remove_batch(items, session=auto), rounds=5)
+        timed(group, "cleancut", one_batch, rounds=5)
         return
-    timed(group, who, lambda: [cleancut.remove(item, session=auto) for item in items], rounds=5)
+    timed(group, who, single_calls, rounds=5)
     # The lanes keep every core busy: a batch image takes about its CPU time over the cores, which
     # bounds what batching can gain (the least of three calls: the first after single calls also
     # pays for their threads' spinning).
-    def cpu_time() -> float:
-        start = time.process_time()
-        cleancut.remove_batch(items, session=auto)
-        return time.process_time() - start
-
     cores = usable_cpus()
-    busy = min(cpu_time() for _ in range(3)) / len(items)
+    busy = min(elapsed(one_batch, time.process_time) for _ in range(3)) / len(items)
     batch, single = (table.rows[group][name] / len(items) for name in ("cleancut", who))
-
-    # The two timings above are seconds apart, and this machine's speed drifts between fast and slow
-    # spells (2048²: 1.10-1.20x over thirteen runs); a batch and single calls timed back to back, many
-    # times over, give the ratio within one spell each.
-    def seconds(run) -> float:
-        start = time.perf_counter()
-        run()
-        return time.perf_counter() - start
-
-    ratios = sorted(seconds(lambda: [cleancut.remove(item, session=auto) for item in items])
-                    / seconds(lambda: cleancut.remove_batch(items, session=auto)) for _ in range(PAIRS))
+    # The two timings above each fall in one of the machine's fast or slow spells; a batch and
+    # single calls timed right after each other share one.
+    ratios = sorted(elapsed(single_calls) / elapsed(one_batch) for _ in range(PAIRS))
     table.notes.append(f"remove_batch {size}x{size}: {busy * 1e3:.1f} ms of CPU per image, {busy / cores * 1e3:.1f} ms on each of "
                        f"{cores} cores (measured {batch * 1e3:.1f} ms per image); one remove() {single * 1e3:.1f} ms: batching "
                        f"can gain about {single * cores / busy:.2f}x here (measured {single / batch:.2f}x). {PAIRS} pairs timed back "
