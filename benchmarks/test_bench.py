@@ -330,6 +330,25 @@ def test_png_encode_2048(timed, table, who):
         timed(group, who, pillow, rounds=3)
 
 
+def test_png_size_on_photo_cutouts(table, sessions):
+    """The size bound above is checked on one cut-out; how much of a photo remains and its texture
+    move the ratio: real cut-outs, at the default level and at 4 (the first zlib level)."""
+    from skimage import data
+
+    from cleancut import encode
+
+    sizes = []
+    for name in ("astronaut", "chelsea", "coffee", "rocket", "coins"):
+        pixels = np.asarray(getattr(data, name)())
+        pixels = np.stack([pixels] * 3, axis=-1) if pixels.ndim == 2 else pixels
+        rgba = cleancut.remove(np.asarray(Image.fromarray(pixels).resize((2048, 2048), Image.Resampling.BICUBIC)), session=sessions[2])
+        pillow = io.BytesIO()
+        Image.fromarray(rgba).save(pillow, "PNG")
+        sizes.append(f"{name} {len(encode.to_png(rgba)) / pillow.tell():.2f}x / {len(encode.to_png(rgba, 4)) / pillow.tell():.2f}x")
+    table.notes.append("PNG size against Pillow's default, 2048x2048 cut-outs of photos (u2netp masks), compress_level "
+                       f"{encode.DEFAULT_COMPRESS_LEVEL} / 4: " + ", ".join(sizes) + ".")
+
+
 MEMORY_SCRIPT = """
 import io, sys
 import numpy as np

@@ -259,6 +259,17 @@ def test_degenerate_sizes_give_a_cut(session, shape):
     assert np.array_equal(out[..., :3][seen], image[seen]) and not out[~seen].any()
 
 
+def test_compress_level_trades_speed_for_size_losslessly(session):
+    data = png_bytes(Image.fromarray(PHOTOS["astronaut"]), "JPEG")
+    fast, small = (cleancut.remove(data, session=session, compress_level=level) for level in (1, 6))
+    assert len(small) < len(fast)
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(small))), np.asarray(Image.open(io.BytesIO(fast))))
+    assert cleancut.remove_batch([data, data], session=session, compress_level=6) == [small, small]
+    for bad in (-1, 10, 2.5, "6"):
+        with pytest.raises(InvalidInputError, match="compress_level"):
+            cleancut.remove(data, session=session, compress_level=bad)
+
+
 def test_bad_bgcolor(session):
     with pytest.raises(InvalidInputError, match="bgcolor"):
         cleancut.remove(PHOTOS["coffee"], session=session, bgcolor=(1, 2))

@@ -53,6 +53,15 @@ def test_edge_options(photo, tmp_path):
     assert bad.returncode != 0 and not (tmp_path / "bad.png").exists()
 
 
+def test_compress_level(photo, tmp_path):
+    fast, small = tmp_path / "fast.png", tmp_path / "small.png"
+    assert run(photo, fast).returncode == 0 and run(photo, small, "--compress-level", "9").returncode == 0
+    assert small.stat().st_size < fast.stat().st_size
+    assert np.array_equal(np.asarray(Image.open(small)), np.asarray(Image.open(fast)))
+    bad = run(photo, tmp_path / "bad.png", "--compress-level", "10")
+    assert bad.returncode != 0 and b"compress-level" in bad.stderr and not (tmp_path / "bad.png").exists()
+
+
 def test_bench_times_cleancut_beside_rembg(model_path):
     # Without U2NET_HOME, bench points rembg at cleancut's verified model (no download).
     env = {k: v for k, v in __import__("os").environ.items() if k != "U2NET_HOME"}

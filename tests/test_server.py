@@ -69,6 +69,17 @@ def test_edge_options(server):
     assert matted.shape == plain.shape and not np.array_equal(matted[..., 3], plain[..., 3])
 
 
+def test_compress_level(server):
+    from skimage import data as photos
+
+    buffer = io.BytesIO()
+    Image.fromarray(photos.astronaut()).save(buffer, "JPEG")
+    data = buffer.getvalue()
+    fast, small = (httpx.post(f"{server}/api/remove", content=data, params={"compress_level": level}) for level in ("1", "9"))
+    assert len(small.content) < len(fast.content)
+    assert np.array_equal(np.asarray(png(small)), np.asarray(png(fast)))
+
+
 def test_health_docs_and_page(server):
     health = httpx.get(f"{server}/healthz").json()
     assert health["status"] == "ok" and health["model"] == "u2netp"
@@ -103,9 +114,10 @@ def png_header_claiming(width, height):
         ({"content": photo_bytes(3), "params": {"om": "maybe"}}, 400, "true or false"),
         ({"content": photo_bytes(3), "params": {"model": "u2net"}}, 400, "runs the model"),
         ({"content": photo_bytes(3), "params": {"max_side": "0"}}, 400, "max_side"),
+        ({"content": photo_bytes(3), "params": {"compress_level": "10"}}, 400, "compress_level"),
     ],
     ids=["upload-too-big", "too-many-pixels", "text-body", "text-file", "corrupt", "empty", "no-file-field",
-         "bad-matting-threshold", "bad-bgcolor", "bad-flag", "other-model", "bad-max-side"],
+         "bad-matting-threshold", "bad-bgcolor", "bad-flag", "other-model", "bad-max-side", "bad-compress-level"],
 )
 def test_errors_are_json_4xx(server, request_args, status, message):
     response = httpx.post(f"{server}/api/remove", **request_args)

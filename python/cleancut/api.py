@@ -52,6 +52,11 @@ class CutOptions:
     refine_foreground: bool = False
     alpha_matting: AlphaMatting | None = None
     keep_hidden: bool = False  # rembg's putalpha=True: colours stay under alpha 0
+    compress_level: int = encode.DEFAULT_COMPRESS_LEVEL  # PNG output only
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.compress_level, (int, np.integer)) or not 0 <= self.compress_level <= 9:
+            raise InvalidInputError(f"compress_level must be in 0..9, got {self.compress_level}")
 
     @classmethod
     def from_keywords(
@@ -69,13 +74,14 @@ class CutOptions:
         alpha_matting_background_threshold: int = 10,
         alpha_matting_erode_size: int = 10,
         putalpha: bool = False,
+        compress_level: int = encode.DEFAULT_COMPRESS_LEVEL,
     ) -> CutOptions:
         """From remove()'s keywords (rembg's names), checked."""
         matting = None
         if alpha_matting:
             matting = AlphaMatting(alpha_matting_foreground_threshold, alpha_matting_background_threshold, alpha_matting_erode_size)
         return cls(only_mask, post_process_mask, compose.parse_bgcolor(bgcolor), erode_radius, dilate_radius, edge_blur,
-                   premultiplied, refine_foreground, matting, putalpha)
+                   premultiplied, refine_foreground, matting, putalpha, compress_level)
 
 
 def refined(pixels: np.ndarray, saliency: np.ndarray, options: CutOptions) -> tuple[np.ndarray, np.ndarray | None]:
@@ -112,14 +118,15 @@ def finish_png(pixels: np.ndarray, saliency: np.ndarray, options: CutOptions, pa
     """Like ``finish`` but straight to PNG, composing band by band (no full-size RGBA copy);
     ``parallel``: bands on every core (see ``encode.png_from_rows``)."""
     alpha, colours = refined(pixels, saliency, options)
+    level = options.compress_level
     if options.only_mask:
-        return encode.to_png(alpha, parallel=parallel)
+        return encode.to_png(alpha, level, parallel)
     if colours is not None or options.refine_foreground:  # edge colours look across rows: one full-size pass
-        return encode.to_png(_cutout(pixels, alpha, colours, options), parallel=parallel)
+        return encode.to_png(_cutout(pixels, alpha, colours, options), level, parallel)
     return encode.png_from_rows(
         *alpha.shape, 4,
         lambda top, bottom: compose.cutout(pixels[top:bottom], alpha[top:bottom], options.bgcolor, options.premultiplied, options.keep_hidden),
-        parallel=parallel,
+        level, parallel=parallel,
     )
 
 
@@ -151,6 +158,7 @@ def remove(
     premultiplied: bool = False,
     refine_foreground: bool = False,
     putalpha: bool = False,
+    compress_level: int = encode.DEFAULT_COMPRESS_LEVEL,
 ) -> bytes | Image.Image | np.ndarray:
     """Cut the subject out of ``data``; rembg's ``remove`` signature and return types.
 
@@ -161,14 +169,15 @@ def remove(
     old background's colour out of soft edge pixels: no halo),
     ``erode_radius``/``dilate_radius``/``edge_blur`` (soft refinement, see ``cleancut.refine``),
     ``max_side`` (downscale first so the long side is at most this), ``max_pixels`` (refuse larger
-    images before decoding) and ``premultiplied`` (rembg's darkened edge colours). The default is
+    images before decoding), ``premultiplied`` (rembg's darkened edge colours) and
+    ``compress_level`` (PNG output, 0..9: the default 1 is fast, 4..9 smaller and slower). The default is
     straight colour, which is what PNG alpha means, and nothing where alpha is 0: the removed
     background is not kept hidden in the file; rembg's ``putalpha=True`` keeps it.
     """
     options = CutOptions.from_keywords(
         only_mask, post_process_mask, bgcolor, erode_radius, dilate_radius, edge_blur, premultiplied, refine_foreground,
         alpha_matting, alpha_matting_foreground_threshold, alpha_matting_background_threshold, alpha_matting_erode_size,
-        putalpha,
+        putalpha, compress_level,
     )
     pixels = decode(data, max_pixels=max_pixels, max_side=max_side)
     saliency = (session or default_session()).predict([pixels])[0]

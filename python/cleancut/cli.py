@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from . import __version__, capabilities, models
+from .encode import DEFAULT_COMPRESS_LEVEL
 from .errors import CleancutError
 from .files import image_files, write_atomically
 
@@ -46,6 +47,8 @@ def cut_options(command):
                      help="trimap: sure background below this"),
         click.option("-ae", "--alpha-matting-erode-size", type=click.IntRange(0, 128), default=10, show_default=True,
                      help="trimap: shrink the sure regions by this"),
+        click.option("--compress-level", type=click.IntRange(0, 9), default=DEFAULT_COMPRESS_LEVEL, show_default=True,
+                     help="PNG: 0..3 fast (ISA-L), 4..9 smaller and slower (zlib)"),
     ]):
         command = option(command)
     return command

@@ -26,6 +26,7 @@ from .api import CutOptions, finish_png
 from .batching import MicroBatcher, QueueFullError
 from .cache import ResultCache, content_key
 from .decode import DEFAULT_MAX_PIXELS, decode
+from .encode import DEFAULT_COMPRESS_LEVEL
 from .errors import ImageTooLargeError, InvalidInputError
 from .session import Session, default_session
 
@@ -64,6 +65,7 @@ PARAMETERS = [  # (name, rembg alias, type, description) — documented in OpenA
     ("alpha_matting_foreground_threshold", "af", "integer", "trimap: sure foreground above this (0..255, default 240)"),
     ("alpha_matting_background_threshold", "ab", "integer", "trimap: sure background below this (0..255, default 10)"),
     ("alpha_matting_erode_size", "ae", "integer", "trimap: shrink the sure regions by this (0..128, default 10)"),
+    ("compress_level", None, "integer", f"PNG: 0..3 fast (ISA-L; default {DEFAULT_COMPRESS_LEVEL}), 4..9 smaller and slower (zlib)"),
     ("model", None, "string", "must name the model this server runs"),
 ]
 
@@ -119,6 +121,7 @@ def parse_options(fields: dict[str, str], model: str) -> tuple[CutOptions, int |
         alpha_matting_foreground_threshold=_number("alpha_matting_foreground_threshold", values.get("alpha_matting_foreground_threshold", "240"), int, 0, 255),
         alpha_matting_background_threshold=_number("alpha_matting_background_threshold", values.get("alpha_matting_background_threshold", "10"), int, 0, 255),
         alpha_matting_erode_size=_number("alpha_matting_erode_size", values.get("alpha_matting_erode_size", "10"), int, 0, 128),
+        compress_level=_number("compress_level", values.get("compress_level", str(DEFAULT_COMPRESS_LEVEL)), int, 0, 9),
     )
     max_side = _number("max_side", values["max_side"], int, 1, 1 << 16) if values.get("max_side") else None
     return options, max_side
