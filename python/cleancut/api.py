@@ -55,8 +55,7 @@ class CutOptions:
     compress_level: int = encode.DEFAULT_COMPRESS_LEVEL  # PNG output only
 
     def __post_init__(self) -> None:
-        if not isinstance(self.compress_level, (int, np.integer)) or not 0 <= self.compress_level <= 9:
-            raise InvalidInputError(f"compress_level must be in 0..9, got {self.compress_level}")
+        encode.checked_level(self.compress_level)  # before any decoding, and for array results too
 
     @classmethod
     def from_keywords(

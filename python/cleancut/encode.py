@@ -48,6 +48,13 @@ def _chunk(kind: bytes, body: bytes) -> bytes:
     return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(body, zlib.crc32(kind)))
 
 
+def checked_level(compress_level: int) -> int:
+    """``compress_level`` if it is an integer in 0..9; otherwise InvalidInputError."""
+    if not isinstance(compress_level, (int, np.integer)) or not 0 <= compress_level <= 9:
+        raise InvalidInputError(f"compress_level must be in 0..9, got {compress_level!r}")
+    return compress_level
+
+
 def to_png(pixels: np.ndarray, compress_level: int = DEFAULT_COMPRESS_LEVEL, parallel: bool = True) -> bytes:
     """uint8 HxW or HxWxC (C = 1..4) -> PNG bytes. ``compress_level`` 0..9: up to 3 fast, above smaller."""
     height, width = pixels.shape[:2]
@@ -66,9 +73,7 @@ def png_from_rows(
 ) -> bytes:
     """PNG bytes from ``rows(top, bottom)``, asked for one band at a time: filtered and deflated
     band by band, so no full-size copy of the image (or its scanlines) is ever held."""
-    if not 0 <= compress_level <= 9:
-        raise InvalidInputError(f"compress_level must be in 0..9, got {compress_level}")
-    library = fast_deflate if compress_level <= FAST_LEVELS else zlib
+    library = fast_deflate if checked_level(compress_level) <= FAST_LEVELS else zlib
     tops = range(0, height, band)
 
     def deflate_band(top: int) -> tuple[bytes, int, int]:
