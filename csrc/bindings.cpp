@@ -121,6 +121,9 @@ Normalisation normalisation(std::array<float, 3> mean, std::array<float, 3> std)
   return {{mean[0], mean[1], mean[2]}, {std[0], std[1], std[2]}};
 }
 
+// Morphology and Gaussian radii: past this the element is wider than any mask these kernels serve.
+constexpr int kMaxRadius = 1024;
+
 struct KernelSet {
   const Kernels* table;
 
@@ -202,7 +205,7 @@ struct KernelSet {
     if (mask.ndim() != 2) fail("mask must be a 2-D uint8 array");
     if (op != "erode" && op != "dilate") fail("op must be 'erode' or 'dilate', got '" + op + "'");
     if (shape != "square" && shape != "disk") fail("shape must be 'square' or 'disk', got '" + shape + "'");
-    if (radius < 0 || radius > 1024) fail("radius must be in 0..1024, got " + std::to_string(radius));
+    if (radius < 0 || radius > kMaxRadius) fail("radius must be in 0.." + std::to_string(kMaxRadius) + ", got " + std::to_string(radius));
     py::array result = out ? *out : py::array(new_image(src.height, src.width, 1));
     const MutImageU8 dst = output_view(result, "out", src.height, src.width, 1);
     if (dst.data == src.data) fail("out must not be the input array");
@@ -216,8 +219,12 @@ struct KernelSet {
     const ImageU8 src = image_view(mask, "mask", {1});
     if (mask.ndim() != 2) fail("mask must be a 2-D uint8 array");
     if (!(sigma >= 0.0f) || !std::isfinite(sigma)) fail("sigma must be a finite number >= 0");
-    if (radius < 0) radius = static_cast<int>(4.0f * sigma + 0.5f);  // scipy's truncate=4
-    if (radius > 1024) fail("radius must be at most 1024, got " + std::to_string(radius));
+    if (radius < 0) {
+      // scipy's truncate=4, checked in float: a huge sigma would overflow the int radius.
+      if (sigma > kMaxRadius / 4) fail("sigma must be at most " + std::to_string(kMaxRadius / 4) + " (radius 4 sigma), got " + std::to_string(sigma));
+      radius = static_cast<int>(4.0f * sigma + 0.5f);
+    }
+    if (radius > kMaxRadius) fail("radius must be at most " + std::to_string(kMaxRadius) + ", got " + std::to_string(radius));
     py::array result = out ? *out : py::array(new_image(src.height, src.width, 1));
     const MutImageU8 dst = output_view(result, "out", src.height, src.width, 1);
     if (dst.data == src.data) fail("out must not be the input array");
@@ -379,6 +386,7 @@ PYBIND11_MODULE(_native, m) {
 #ifdef CLEANCUT_NEON
   compiled.push_back("neon");
 #endif
+  m.attr("max_radius") = kMaxRadius;
   m.attr("available_isas") = available;
   m.attr("compiled_isas") = compiled;
   m.def("kernel_set", &kernel_set, py::arg("isa"), "The kernels of one ISA (for tests and benchmarks).");

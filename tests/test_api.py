@@ -128,7 +128,7 @@ def test_max_side_downscales_first(session):
     assert cleancut.remove(PHOTOS["rocket"], session=session, max_side=100).shape == (67, 100, 4)
 
 
-@pytest.mark.parametrize("mode", ["L", "LA", "P", "PA", "CMYK", "I;16", "I", "1", "RGBA"])
+@pytest.mark.parametrize("mode", ["L", "LA", "La", "P", "PA", "CMYK", "I;16", "I", "F", "1", "RGBA", "RGBa", "YCbCr", "HSV", "LAB"])
 def test_image_modes_decode_to_8bit(session, mode):
     base = Image.fromarray(PHOTOS["chelsea"])
     if mode == "I;16":
@@ -136,11 +136,13 @@ def test_image_modes_decode_to_8bit(session, mode):
         assert image.mode == "I;16"
     elif mode == "PA":
         image = base.convert("RGBA").convert("PA")
+    elif mode in ("La", "RGBa"):  # premultiplied: Pillow makes them only from their straight modes
+        image = base.convert(mode.upper()).convert(mode)
     else:
         image = base.convert(mode)
     out = cleancut.remove(image, session=session)
     assert out.mode == "RGBA" and out.size == base.size
-    if mode in ("I;16", "I", "L"):
+    if mode in ("I;16", "I", "F", "L", "LA", "La"):
         grey, cut = np.asarray(base.convert("L")), np.asarray(out)
         seen = cut[..., 3] > 0
         assert seen.sum() > 1000 and np.abs(cut[..., 0][seen].astype(int) - grey[seen]).max() <= 1
@@ -273,6 +275,39 @@ def test_compress_level_trades_speed_for_size_losslessly(session):
 def test_bad_bgcolor(session):
     with pytest.raises(InvalidInputError, match="bgcolor"):
         cleancut.remove(PHOTOS["coffee"], session=session, bgcolor=(1, 2))
+
+
+@pytest.mark.parametrize("keywords", [
+    {"erode_radius": -1}, {"erode_radius": 1.5}, {"erode_radius": "3"}, {"dilate_radius": 10**9}, {"dilate_radius": True},
+    {"edge_blur": float("nan")}, {"edge_blur": -1}, {"edge_blur": float("inf")}, {"edge_blur": 1e9},  # 1e9 crashed the process once
+    {"max_side": 0}, {"max_side": 1.5}, {"max_pixels": 0}, {"alpha_matting": True, "alpha_matting_erode_size": "10"},
+    {"alpha_matting": True, "alpha_matting_foreground_threshold": float("nan")},
+], ids=repr)
+def test_bad_keywords_are_refused_by_name_before_any_work(session, keywords):
+    """Even with data that cannot be decoded, the keyword's own error comes first, naming it."""
+    name = next(k for k in keywords if k != "alpha_matting")
+    for call in (lambda: cleancut.remove(b"not an image", session=session, **keywords),
+                 lambda: cleancut.remove_batch([b"not an image"], session=session, **keywords)):
+        with pytest.raises(InvalidInputError, match=f"^{name} must be"):
+            call()
+
+
+def test_largest_refinement_keywords_still_cut(session):
+    out = cleancut.remove(PHOTOS["coffee"][:40, :50], session=session, only_mask=True, erode_radius=1024, dilate_radius=1024, edge_blur=256)
+    assert out.shape == (40, 50)
+
+
+def test_wrong_session_or_items_are_refused_clearly(session):
+    for wrong in ("u2netp", 42, object()):
+        with pytest.raises(InvalidInputError, match="session must be a cleancut session"):
+            cleancut.remove(PHOTOS["coffee"], session=wrong)
+        with pytest.raises(InvalidInputError, match="session must be a cleancut session"):
+            cleancut.remove_batch([PHOTOS["coffee"]], session=wrong)
+    one_image = png_bytes(Image.fromarray(PHOTOS["coffee"]))
+    for wrong in (one_image, Image.fromarray(PHOTOS["coffee"]), "photo.png"):
+        with pytest.raises(InvalidInputError, match="sequence of images"):
+            cleancut.remove_batch(wrong, session=session)
+    assert len(cleancut.remove_batch(np.stack([PHOTOS["coffee"]] * 2), session=session)) == 2  # an array of images is a sequence
 
 
 def test_remove_batch_equals_remove_one_by_one(session):

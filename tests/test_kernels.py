@@ -368,6 +368,8 @@ def test_huge_and_degenerate_images(isa):
         (lambda k: k.morphology(np.zeros((4, 4), np.uint8), "melt"), "op must be"),
         (lambda k: k.morphology(np.zeros((4, 4), np.uint8), "erode", "disk", -1), "radius"),
         (lambda k: k.gaussian_blur(np.zeros((4, 4), np.uint8), float("nan")), "sigma"),
+        (lambda k: k.gaussian_blur(np.zeros((4, 4), np.uint8), 1e9), "sigma must be at most 256"),  # its radius overflowed int once
+        (lambda k: k.gaussian_blur(np.zeros((4, 4), np.uint8), 1.0, 1025), "radius must be at most 1024"),
         (lambda k: k.compose(np.zeros((4, 4, 3), np.uint8), np.zeros((4, 5), np.uint8)), "height and width"),
         (lambda k: k.compose(np.zeros((4, 4, 2), np.uint8), np.zeros((4, 4), np.uint8)), "channel"),
         (lambda k: k.compose(np.zeros((4, 4, 3), np.uint8), np.zeros((4, 4), np.uint8), "blend"), "compose mode"),
@@ -391,6 +393,16 @@ def test_bad_arguments_raise_clear_errors(call, message):
     for isa in _native.available_isas:
         with pytest.raises(InvalidInputError, match=message.replace("(", r"\(").replace(")", r"\)")):
             call(_native.kernel_set(isa))
+
+
+@pytest.mark.parametrize("isa", SIMD_ISAS)
+def test_largest_radii_on_tiny_masks(isa):
+    """The widest element the bindings allow (radius 1024) reflects over and over on a 1-pixel side."""
+    simd = _native.kernel_set(isa)
+    for h, w in [(1, 1), (1, 7), (3, 1)]:
+        mask = random_image(h * w, h, w)
+        assert np.array_equal(simd.gaussian_blur(mask, _native.max_radius / 4), SCALAR.gaussian_blur(mask, _native.max_radius / 4))
+        assert np.array_equal(simd.morphology(mask, "erode", "disk", _native.max_radius), SCALAR.morphology(mask, "erode", "disk", _native.max_radius))
 
 
 def test_out_buffers_are_written_in_place():

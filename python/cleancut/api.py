@@ -13,7 +13,7 @@ from PIL import Image
 
 from . import compose, encode, refine
 from .decode import DEFAULT_MAX_PIXELS, decode
-from .errors import InvalidInputError
+from .errors import InvalidInputError, checked_number
 from .pools import KeptPool
 from .session import Session, default_session
 
@@ -32,10 +32,8 @@ class AlphaMatting:
 
     def __post_init__(self) -> None:
         for name in ("foreground_threshold", "background_threshold"):
-            if not 0 <= getattr(self, name) <= 255:
-                raise InvalidInputError(f"alpha_matting_{name} must be in 0..255, got {getattr(self, name)}")
-        if not 0 <= self.erode_size <= 128:
-            raise InvalidInputError(f"alpha_matting_erode_size must be in 0..128, got {self.erode_size}")
+            checked_number(f"alpha_matting_{name}", getattr(self, name), 0, 255)
+        checked_number("alpha_matting_erode_size", self.erode_size, 0, 128)
 
 
 @dataclass(frozen=True)
@@ -55,7 +53,11 @@ class CutOptions:
     compress_level: int = encode.DEFAULT_COMPRESS_LEVEL  # PNG output only
 
     def __post_init__(self) -> None:
-        encode.checked_level(self.compress_level)  # before any decoding, and for array results too
+        # Checked before any decoding, with the keywords' own names (and for array results too).
+        checked_number("erode_radius", self.erode_radius, 0, refine.MAX_RADIUS)
+        checked_number("dilate_radius", self.dilate_radius, 0, refine.MAX_RADIUS)
+        checked_number("edge_blur", self.edge_blur, 0, refine.MAX_SIGMA, integer=False)
+        encode.checked_level(self.compress_level)
 
     @classmethod
     def from_keywords(
@@ -81,6 +83,15 @@ class CutOptions:
             matting = AlphaMatting(alpha_matting_foreground_threshold, alpha_matting_background_threshold, alpha_matting_erode_size)
         return cls(only_mask, post_process_mask, compose.parse_bgcolor(bgcolor), erode_radius, dilate_radius, edge_blur,
                    premultiplied, refine_foreground, matting, putalpha, compress_level)
+
+
+def _session(session: Session | None) -> Session:
+    """The session to run, or a clear error for anything else (a rembg session included)."""
+    if session is None:
+        return default_session()
+    if not isinstance(session, Session):
+        raise InvalidInputError(f"session must be a cleancut session (cleancut.new_session(...)), got {type(session).__module__}.{type(session).__qualname__}")
+    return session
 
 
 def refined(pixels: np.ndarray, saliency: np.ndarray, options: CutOptions) -> tuple[np.ndarray, np.ndarray | None]:
@@ -178,8 +189,9 @@ def remove(
         alpha_matting, alpha_matting_foreground_threshold, alpha_matting_background_threshold, alpha_matting_erode_size,
         putalpha, compress_level,
     )
+    session = _session(session)
     pixels = decode(data, max_pixels=max_pixels, max_side=max_side)
-    saliency = (session or default_session()).predict([pixels])[0]
+    saliency = session.predict([pixels])[0]
     if force_return_bytes or isinstance(data, (bytes, bytearray, memoryview)):
         return finish_png(pixels, saliency, options)
     result = finish(pixels, saliency, options)
@@ -205,9 +217,10 @@ def remove_batch(
     in strict fp32, 2.9–5.6x in TF32), but end to end the CPU stages set the pace (batch_size 4
     about as fast as 1, 8 and 16 slower); on CPUs it gains nothing. Takes remove()'s keywords; the
     first failing item raises its error."""
-    if batch_size < 1:
-        raise InvalidInputError(f"batch_size must be at least 1, got {batch_size}")
-    session = session or default_session()
+    if isinstance(items, (str, bytes, bytearray, memoryview, Image.Image)):
+        raise InvalidInputError(f"remove_batch takes a sequence of images, got one {type(items).__name__} (use remove() for one image)")
+    checked_number("batch_size", batch_size, 1)
+    session = _session(session)
     force_bytes = options.pop("force_return_bytes", False)
     unknown = set(options) - set(inspect.signature(CutOptions.from_keywords).parameters)
     if unknown:

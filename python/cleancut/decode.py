@@ -19,7 +19,7 @@ try:
 except ImportError:  # no wheel for this platform: Pillow decodes JPEGs too, a little slower
     simplejpeg = None
 
-from .errors import ImageDecodeError, ImageTooLargeError, InvalidInputError
+from .errors import ImageDecodeError, ImageTooLargeError, InvalidInputError, checked_number
 
 DEFAULT_MAX_PIXELS = 100_000_000
 
@@ -40,8 +40,6 @@ def _fit(width: int, height: int, max_side: int | None) -> tuple[int, int] | Non
     """The size with the long side at most ``max_side``, or None when already small enough."""
     if max_side is None or max(width, height) <= max_side:
         return None
-    if max_side < 1:
-        raise InvalidInputError(f"max_side must be at least 1, got {max_side}")
     scale = max_side / max(width, height)
     return max(1, round(width * scale)), max(1, round(height * scale))
 
@@ -107,6 +105,8 @@ def _orient(image: Image.Image, target: tuple[int, int] | None = None) -> tuple[
 def _to_8bit_rgb(image: Image.Image) -> Image.Image:
     if image.mode in ("RGB", "RGBA"):
         return image
+    if image.mode == "La":  # Pillow converts premultiplied grey only to straight grey + alpha
+        image = image.convert("LA")
     if image.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
         # Pillow's convert("L") clips 16-bit values instead of scaling them.
         values = np.asarray(image, dtype=np.float64)
@@ -142,6 +142,9 @@ def decode(
     max_side: int | None = None,
 ) -> np.ndarray:
     """Any supported input -> uint8 RGB or RGBA pixels, downscaled to ``max_side`` if given."""
+    checked_number("max_pixels", max_pixels, 1)
+    if max_side is not None:
+        checked_number("max_side", max_side, 1)
     if isinstance(data, (bytes, bytearray, memoryview)):
         data = bytes(data)
         image = _open(data, max_pixels)

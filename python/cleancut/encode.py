@@ -16,7 +16,7 @@ import numpy as np
 from PIL import Image
 
 from . import _native
-from .errors import InvalidInputError
+from .errors import checked_number
 from .pools import BANDS
 
 try:
@@ -50,9 +50,7 @@ def _chunk(kind: bytes, body: bytes) -> bytes:
 
 def checked_level(compress_level: int) -> int:
     """``compress_level`` if it is an integer in 0..9; otherwise InvalidInputError."""
-    if not isinstance(compress_level, (int, np.integer)) or not 0 <= compress_level <= 9:
-        raise InvalidInputError(f"compress_level must be in 0..9, got {compress_level!r}")
-    return compress_level
+    return checked_number("compress_level", compress_level, 0, 9)
 
 
 def to_png(pixels: np.ndarray, compress_level: int = DEFAULT_COMPRESS_LEVEL, parallel: bool = True) -> bytes:

@@ -16,6 +16,10 @@ from . import _native
 from .errors import InvalidInputError
 
 
+MAX_RADIUS = _native.max_radius  # of erode, dilate and the Gaussian (4 sigma)
+MAX_SIGMA = MAX_RADIUS // 4
+
+
 def upsample_mask(saliency: np.ndarray, height: int, width: int) -> np.ndarray:
     """float32 saliency map -> min-max normalised, Lanczos-3 resampled uint8 alpha of HxW."""
     return _native.active.upsample_mask(saliency, height, width)
