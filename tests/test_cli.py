@@ -104,6 +104,17 @@ def test_bad_input_is_one_line_and_non_zero(tmp_path, content, model_path):
     assert not (tmp_path / "out.png").exists()
 
 
+def test_unwritable_output_is_one_line(photo, tmp_path):
+    for target in (photo / "out.png", tmp_path / "missing" / "dir" / "out.png"):
+        result = run(photo, target)
+        if target.parent.parent.name == "missing":  # a missing folder is made, as rembg does
+            assert result.returncode == 0 and target.exists(), result.stderr
+        else:  # under a file
+            assert result.returncode == 1 and result.stderr.decode().count("\n") == 1
+            assert result.stderr.startswith(b"cleancut: error: cannot write")
+    assert not list(tmp_path.glob("**/*.part"))
+
+
 def test_missing_input_file(tmp_path):
     result = run(tmp_path / "nope.jpg", tmp_path / "out.png")
     assert result.returncode == 1 and b"cannot read" in result.stderr
@@ -163,6 +174,17 @@ def test_folder_mode_resumes_and_reports_failures(tmp_path, model_path):
     assert second.returncode == 0 and "0 cut, 0 failed" in second.stderr.decode()
 
 
+def test_folder_mode_reports_an_unwritable_output_as_a_failed_file(tmp_path, model_path):
+    source, out = tmp_path / "in", tmp_path / "out"
+    (source / "sub").mkdir(parents=True)
+    Image.fromarray(np.full((20, 30, 3), 90, np.uint8)).save(source / "sub" / "a.png")
+    out.mkdir()
+    (out / "sub").write_bytes(b"a file where the output folder should be")
+    result = run("p", source, out)
+    assert result.returncode == 1 and "0 cut, 1 failed" in result.stderr.decode() and "a.png" in result.stderr.decode()
+    assert b"Traceback" not in result.stderr and (out / "sub").read_bytes().startswith(b"a file")
+
+
 def test_folder_watch_picks_up_new_files(tmp_path, model_path):
     import time
 
@@ -206,3 +228,25 @@ def test_frames_mode_round_trip(tmp_path, model_path):
             assert image.size == (32, 24) and seen.any() and np.array_equal(cut[..., :3][seen], frame[seen])
     short = run("b", 32, 24, stdin=frames.tobytes()[:-5])
     assert short.returncode == 1 and b"frame 2 is" in short.stderr
+
+
+def test_frames_mode_refuses_bad_arguments_in_one_line(tmp_path, model_path):
+    frame = np.zeros((24, 32, 3), np.uint8).tobytes()
+    (tmp_path / "f-1.png").write_bytes(b"keep")
+    cases = [
+        (["b", 32, 24, "-bgc", 1, 2, 3, 999], b"bgcolor"),
+        (["b", 32, 24, "-o", tmp_path / "f.png"], b"%d-style"),
+        (["b", 32, 24, "-o", tmp_path / "f-%d-%s.png"], b"%d-style"),
+        (["b", 100_000, 100_000], b"over the limit"),  # refused before reading 30 GB of stdin
+        (["b", 32, 24, "--max-pixels", 100], b"over the limit"),
+        (["b", 32, 24, "-o", tmp_path / "f-%d.png"], b"f-1.png exists; pass --force"),
+    ]
+    for args, message in cases:
+        result = run(*args, stdin=frame * 2)
+        assert result.returncode == 1 and message in result.stderr, (args, result.stderr)
+        assert result.stderr.decode().count("\n") == 1 and result.stderr.startswith(b"cleancut: error:")
+    assert (tmp_path / "f-1.png").read_bytes() == b"keep"
+    forced = run("b", 32, 24, "-o", tmp_path / "f-%d.png", "--force", stdin=frame * 2)
+    assert forced.returncode == 0
+    with Image.open(tmp_path / "f-1.png") as written:
+        assert written.size == (32, 24)

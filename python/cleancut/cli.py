@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from . import __version__, capabilities, models
+from .decode import DEFAULT_MAX_PIXELS, check_size
 from .encode import DEFAULT_COMPRESS_LEVEL
 from .errors import CleancutError
 from .files import image_files, write_atomically
@@ -36,6 +37,8 @@ def cut_options(command):
         click.option("-ppm", "--post-process-mask", is_flag=True, help="rembg's binary mask post-processing"),
         click.option("-bgc", "--bgcolor", type=(int, int, int, int), default=None, metavar="R G B A", help="background colour"),
         click.option("--max-side", type=click.IntRange(min=1), help="downscale first so the long side is at most this"),
+        click.option("--max-pixels", type=click.IntRange(min=1), default=DEFAULT_MAX_PIXELS, show_default=True,
+                     help="refuse larger images before decoding them"),
         click.option("--erode", type=click.IntRange(0, 64), default=0, help="erode the alpha by this radius"),
         click.option("--dilate", type=click.IntRange(0, 64), default=0, help="dilate the alpha by this radius"),
         click.option("--edge-blur", type=click.FloatRange(0, 32), default=0.0, help="Gaussian sigma for the edge band"),
@@ -77,6 +80,16 @@ def make_cutter(model, precision, **options):
     return cut
 
 
+def write_output(path: Path, data: bytes, force: bool) -> None:
+    """Write a result file; an existing file is kept unless ``force``, a failed write is one line."""
+    if path.exists() and not force:
+        raise Fail(f"{path} exists; pass --force to overwrite it")
+    try:
+        write_atomically(path, data)
+    except OSError as e:
+        raise Fail(f"cannot write {path}: {e.strerror or e}") from None
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="cleancut")
 def cli() -> None:
@@ -94,7 +107,7 @@ def cut_one(input, output, force, **options):
     if output != "-" and input != "-" and target.exists() and target.resolve() == source.resolve():
         raise Fail(f"refusing to overwrite the input {input}")
     if output != "-" and target.exists() and not force:
-        raise Fail(f"{output} exists; pass --force to overwrite it")
+        raise Fail(f"{output} exists; pass --force to overwrite it")  # before the work, not only after it
     try:
         data = sys.stdin.buffer.read() if input == "-" else source.read_bytes()
     except OSError as e:
@@ -106,7 +119,7 @@ def cut_one(input, output, force, **options):
     if output == "-":
         sys.stdout.buffer.write(png)
     else:
-        write_atomically(target, png)
+        write_output(target, png, force)
 
 
 def _pending(in_dir: Path, out_dir: Path) -> list[tuple[Path, Path]]:
@@ -152,11 +165,10 @@ def cut_folder(in_dir, out_dir, watch, workers, poll, engine, address, batch_siz
         source, target = pair
         version = _version(source)
         try:
-            png = cut(source.read_bytes())
+            write_atomically(target, cut(source.read_bytes()))
         except (CleancutError, OSError) as e:
             failures[source] = (str(e), version)
             return
-        write_atomically(target, png)
         failures.pop(source, None)
         finished.append(source)
 
@@ -205,17 +217,32 @@ def _report(cut: int, failures: dict) -> None:
         raise SystemExit(1)
 
 
+def _check_numbered(pattern: str) -> None:
+    """Refuse an --output pattern that does not give each frame its own name."""
+    try:
+        distinct = pattern % 0 != pattern % 1
+    except (TypeError, ValueError):
+        distinct = False
+    if not distinct:
+        raise Fail(f"--output needs one %d-style number in it, e.g. out-%04d.png; got {pattern!r}")
+
+
 @cli.command("b")
 @click.argument("width", type=click.IntRange(1))
 @click.argument("height", type=click.IntRange(1))
 @click.option("-o", "--output", "pattern", help="numbered files, e.g. out-%04d.png (default: PNGs to stdout)")
+@click.option("-f", "--force", is_flag=True, help="overwrite numbered files that exist")
 @cut_options
-def cut_frames(width, height, pattern, **options):
+def cut_frames(width, height, pattern, force, **options):
     """Cut raw RGB24 frames of WIDTHxHEIGHT read from stdin (e.g. ffmpeg -f rawvideo -pix_fmt rgb24)."""
     import numpy as np
 
-    if pattern is not None and "%" not in pattern:
-        raise Fail("--output needs a %d-style number in it, e.g. out-%04d.png")
+    if pattern is not None:
+        _check_numbered(pattern)
+    try:
+        check_size(width, height, options["max_pixels"])  # before reading a frame of that size
+    except CleancutError as e:
+        raise Fail(str(e)) from None
     cut = make_cutter(**options)
     frame_bytes = width * height * 3
     index = 0
@@ -225,12 +252,15 @@ def cut_frames(width, height, pattern, **options):
             break
         if len(frame) != frame_bytes:
             raise Fail(f"frame {index} is {len(frame)} bytes; a {width}x{height} RGB24 frame is {frame_bytes}")
-        png = cut(np.frombuffer(frame, np.uint8).reshape(height, width, 3))
+        try:
+            png = cut(np.frombuffer(frame, np.uint8).reshape(height, width, 3))
+        except CleancutError as e:
+            raise Fail(f"frame {index}: {e}") from None
         if pattern is None:
             sys.stdout.buffer.write(png)
             sys.stdout.buffer.flush()
         else:
-            write_atomically(Path(pattern % index), png)
+            write_output(Path(pattern % index), png, force)
         index += 1
 
 
@@ -242,7 +272,7 @@ def cut_frames(width, height, pattern, **options):
 @click.option("--queue", "max_queue", type=click.IntRange(1), default=64, show_default=True, help="requests waiting before 503")
 @click.option("--cache-mb", type=click.IntRange(0), default=256, show_default=True, help="result cache size (0: off)")
 @click.option("--max-upload-mb", type=click.IntRange(1), default=32, show_default=True)
-@click.option("--max-pixels", type=click.IntRange(1), default=100_000_000, show_default=True)
+@click.option("--max-pixels", type=click.IntRange(1), default=DEFAULT_MAX_PIXELS, show_default=True)
 @click.option("--api-key", envvar="CLEANCUT_API_KEY", help="require this X-API-Key header")
 @click.option("--allow-url", is_flag=True, help="allow GET /api/remove?url=... (the server fetches URLs)")
 @click.option("-m", "--model", default=models.DEFAULT_MODEL, show_default=True)

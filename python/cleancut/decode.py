@@ -12,7 +12,7 @@ import io
 import warnings
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 try:
     import simplejpeg
@@ -26,7 +26,7 @@ DEFAULT_MAX_PIXELS = 100_000_000
 _ALPHA_MODES = {"RGBA", "LA", "PA", "RGBa", "La"}
 
 
-def _check_size(width: int, height: int, max_pixels: int) -> None:
+def check_size(width: int, height: int, max_pixels: int) -> None:
     if width <= 0 or height <= 0:
         raise ImageDecodeError(f"the image is empty ({width}x{height})")
     if width * height > max_pixels:
@@ -55,9 +55,11 @@ def _open(data: bytes, max_pixels: int) -> Image.Image:
             image = Image.open(io.BytesIO(data))
     except Image.DecompressionBombError as e:
         raise ImageTooLargeError(f"the image is too large to decode: {e}") from e
+    except UnidentifiedImageError as e:  # its message only names Pillow's file object
+        raise ImageDecodeError(f"cannot identify the image format ({len(data)} bytes): not an image Pillow can read") from e
     except Exception as e:  # Pillow signals unreadable data with many exception types
         raise ImageDecodeError(f"cannot identify the image format ({len(data)} bytes): {e}") from e
-    _check_size(image.width, image.height, max_pixels)
+    check_size(image.width, image.height, max_pixels)
     return image
 
 
@@ -155,12 +157,12 @@ def decode(
                 return pixels
         image, target = _orient(_load(image, target), target)
     elif isinstance(data, Image.Image):
-        _check_size(data.width, data.height, max_pixels)
+        check_size(data.width, data.height, max_pixels)
         image, target = _orient(data, _fit(data.width, data.height, max_side))
     elif isinstance(data, np.ndarray):
         if data.ndim not in (2, 3):
             raise InvalidInputError(f"arrays must be HxW or HxWxC, got {data.ndim}-D shape {data.shape}")
-        _check_size(data.shape[1], data.shape[0], max_pixels)
+        check_size(data.shape[1], data.shape[0], max_pixels)
         pixels = _from_array(data)
         target = _fit(pixels.shape[1], pixels.shape[0], max_side)
         if target is None:

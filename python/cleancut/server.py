@@ -86,7 +86,7 @@ def _number(name: str, value: str, kind: type, low: float, high: float) -> Any:
     try:
         number = kind(value)
     except ValueError:
-        raise _error(400, f"{name} must be a {kind.__name__}, got {value!r}") from None
+        raise _error(400, f"{name} must be {'an integer' if kind is int else 'a number'}, got {value!r}") from None
     if not low <= number <= high:
         raise _error(400, f"{name} must be in {low}..{high}, got {value!r}")
     return number
