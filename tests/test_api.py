@@ -292,6 +292,12 @@ def test_bad_keywords_are_refused_by_name_before_any_work(session, keywords):
             call()
 
 
+def test_session_threads_must_be_a_positive_integer(model_path):
+    for bad in (0, -1, 1.5, "2"):
+        with pytest.raises(InvalidInputError, match="threads must be an integer >= 1"):
+            cleancut.new_session(model_path, backend="onnxruntime-cpu", threads=bad)
+
+
 def test_largest_refinement_keywords_still_cut(session):
     out = cleancut.remove(PHOTOS["coffee"][:40, :50], session=session, only_mask=True, erode_radius=1024, dilate_radius=1024, edge_blur=256)
     assert out.shape == (40, 50)

@@ -146,13 +146,25 @@ def test_models_by_path_and_by_url(home, real_model, tmp_path):
     index = Index(real_model)  # serves any bytes under /files/<wheel name>
     url = index.url.replace("/simple", f"/files/{SPEC.source.filename}")
     try:
-        assert new_session("custom", url=url, md5=SPEC.md5).model_path == str(home / "custom.onnx")
+        assert new_session("custom", url=url, md5=SPEC.md5).model_path == str(home / f"custom-{SPEC.md5}.onnx")
         with pytest.raises(ModelError, match="md5"):
             new_session("other", url=url, md5="1" * 32)
+        default = home / f"{SPEC.name}.onnx"
+        default.write_bytes(real_model)
+        before = default.stat()
+        assert new_session(SPEC.name, url=url, md5=SPEC.md5.upper()).model_path == str(home / f"{SPEC.name}-{SPEC.md5}.onnx")
+        assert (default.stat().st_ino, default.stat().st_mtime_ns) == (before.st_ino, before.st_mtime_ns), "the default is not replaced"
     finally:
         index.close()
     with pytest.raises(ModelError, match="needs its md5"):
         new_session("custom2", url=url)
+    for name in ("../outside", "sub/custom", ".."):
+        with pytest.raises(ModelError, match="plain name"):
+            new_session(name, url=url, md5=SPEC.md5)
+    for bad in ("zz", "1" * 31, "g" * 32):
+        with pytest.raises(ModelError, match="32 hexadecimal digits"):
+            new_session("custom3", url=url, md5=bad)
+    assert not list(home.parent.glob("outside*"))
 
 
 def test_unknown_name_and_corrupt_onnx(home, tmp_path):

@@ -147,8 +147,9 @@ def fetch_default(index: str | None = None, spec: ModelSpec = U2NETP) -> Path:
 
 
 def fetch_url(name: str, url: str, md5: str) -> Path:
-    """Download a user's model by URL, check its md5, and cache it as ``<name>.onnx``."""
-    path = cache_dir() / f"{name}.onnx"
+    """Download a user's model by URL, check its md5, and cache it as ``<name>-<md5>.onnx``: a
+    name of its own, so it never replaces the default model or another version of itself."""
+    path = cache_dir() / f"{name}-{md5}.onnx"
     if path.is_file() and md5_of(path) == md5:
         return path
     data, _ = _download(url)
@@ -176,6 +177,8 @@ def default_model_path(download: bool = True, spec: ModelSpec = U2NETP) -> Path:
 def resolve(model: str | os.PathLike, *, url: str | None = None, md5: str | None = None) -> tuple[str, Path]:
     """(name, local path) for a model name, a path to an .onnx file, or a name with url + md5."""
     text = os.fspath(model)
+    if md5 is not None and not re.fullmatch(r"[0-9a-f]{32}", md5 := md5.lower()):
+        raise ModelError(f"md5 must be 32 hexadecimal digits, got {md5!r}")
     candidate = Path(text).expanduser()
     if candidate.suffix == ".onnx" or candidate.is_file():
         if not candidate.is_file():
@@ -186,6 +189,8 @@ def resolve(model: str | os.PathLike, *, url: str | None = None, md5: str | None
     if url is not None:
         if md5 is None:
             raise ModelError("a model URL needs its md5 (md5=...) so a broken download cannot load")
+        if text in ("", ".", "..") or Path(text).name != text:
+            raise ModelError(f"a model fetched by URL needs a plain name (it names the cached file), got {text!r}")
         return text, fetch_url(text, url, md5)
     if text == U2NETP.name:
         return text, default_model_path()

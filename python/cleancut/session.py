@@ -13,7 +13,7 @@ import numpy as np
 
 from . import backends, models
 from . import precision as reduced
-from .errors import ModelError
+from .errors import ModelError, checked_number
 from .prepare import IMAGENET_MEAN, IMAGENET_STD, prepare
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ class Session:
         self.name = name or os.path.splitext(os.path.basename(os.fspath(model_path)))[0]
         self.model_path = os.fspath(model_path)
         self.mean, self.std = mean, std
-        threads = threads or backends.usable_cpus()
+        threads = backends.usable_cpus() if threads is None else checked_number("threads", threads, 1)
         try:
             graph = models.prepared_graph(Path(model_path))
         except Exception as e:  # onnx raises its own exception types for unreadable files
