@@ -174,15 +174,20 @@ def test_folder_mode_resumes_and_reports_failures(tmp_path, model_path):
     assert second.returncode == 0 and "0 cut, 0 failed" in second.stderr.decode()
 
 
-def test_folder_mode_reports_an_unwritable_output_as_a_failed_file(tmp_path, model_path):
+def test_folder_mode_reports_outputs_it_cannot_write_or_would_overwrite(tmp_path, model_path):
     source, out = tmp_path / "in", tmp_path / "out"
     (source / "sub").mkdir(parents=True)
     Image.fromarray(np.full((20, 30, 3), 90, np.uint8)).save(source / "sub" / "a.png")
+    for name in ("b.jpg", "b.png", "c.png"):  # b.jpg and b.png would both make b.png
+        Image.fromarray(np.full((24, 16, 3), 40, np.uint8)).save(source / name)
     out.mkdir()
     (out / "sub").write_bytes(b"a file where the output folder should be")
     result = run("p", source, out)
-    assert result.returncode == 1 and "0 cut, 1 failed" in result.stderr.decode() and "a.png" in result.stderr.decode()
-    assert b"Traceback" not in result.stderr and (out / "sub").read_bytes().startswith(b"a file")
+    report = result.stderr.decode()
+    assert result.returncode == 1 and "1 cut, 3 failed" in report and "sub/a.png" in report, report
+    assert report.count("b.jpg and b.png would both be cut to b.png; rename one") == 2
+    assert "Traceback" not in report and (out / "sub").read_bytes().startswith(b"a file")
+    assert sorted(p.name for p in out.glob("*.png")) == ["c.png"]
 
 
 def test_folder_watch_picks_up_new_files(tmp_path, model_path):

@@ -71,15 +71,20 @@ def test_folder_batch_with_progress_and_a_bad_file(app, session, tmp_path):
     Image.fromarray(data.coffee()[::4, ::4]).save(folder / "a.png")
     Image.fromarray(data.rocket()[::4, ::4]).save(folder / "sub" / "b.jpg")
     (folder / "broken.png").write_bytes(b"\x89PNG nope")
+    for suffix in ("jpg", "webp"):  # both would be cut to c.png
+        Image.fromarray(data.chelsea()[::4, ::4]).save(folder / f"c.{suffix}")
     window = MainWindow()
     window.hard_edges.setChecked(True)
     window.open_path(folder)
-    assert window.batch_total == 3 and window.progress.maximum() == 3
-    wait_until(app, lambda: window.progress.value() == 3)
-    assert window.status.text() == "Cut 2 of 3 images, 1 failed"
+    assert window.batch_total == 5 and window.progress.maximum() == 5
+    wait_until(app, lambda: window.progress.value() == 5)
+    assert window.status.text() == "Cut 2 of 5 images, 3 failed"
+    assert sum("c.jpg and c.webp would both be cut to c.png" in failure for failure in window.failures) == 2
     out = tmp_path / "shots-cutout"
     for name in ("a.png", "sub/b.png"):
         with Image.open(out / name) as image:
             assert image.mode == "RGBA" and set(np.unique(np.asarray(image)[..., 3])) <= {0, 255}
-    assert not (out / "broken.png").exists()
+    assert not (out / "broken.png").exists() and not (out / "c.png").exists()
+    window.save_to(tmp_path / "shots" / "a.png" / "inside-a-file.png")
+    assert window.status.text().startswith("Could not save")
     window.close()

@@ -1,5 +1,5 @@
 """Ray Data on a local Ray (2 CPUs): 30+ images, outputs equal to the single-process cut, a corrupt
-file reported without stopping the run."""
+file and two files that would share an output reported without stopping the run."""
 
 import io
 import os
@@ -29,6 +29,7 @@ def folder(tmp_path_factory, model_path):
         sub.mkdir(exist_ok=True)
         base.rotate(i * 11).save(sub / f"p{i:02d}.{'png' if i % 3 else 'jpg'}")
     (root / "odd" / "broken.jpg").write_bytes(b"\xff\xd8\xff broken")
+    base.save(root / "odd" / "p01.jpg")  # beside p01.png: both would make p01.png
     return root
 
 
@@ -46,8 +47,12 @@ def test_ray_outputs_equal_single_process_and_report_the_corrupt_file(folder, lo
     paths = sorted(p for p in folder.rglob("*") if p.is_file())
     out = tmp_path / "out"
     failures = cut_files(paths, folder, out, batch_size=4, bgcolor=(255, 255, 255, 255))
-    assert list(failures) == [str(folder / "odd" / "broken.jpg")] and "cannot" in failures[str(folder / "odd" / "broken.jpg")]
-    good = [p for p in paths if p.name != "broken.jpg"]
+    clashing = [str(folder / "odd" / name) for name in ("p01.jpg", "p01.png")]
+    assert sorted(failures) == sorted([str(folder / "odd" / "broken.jpg"), *clashing])
+    assert "cannot" in failures[str(folder / "odd" / "broken.jpg")]
+    assert all("p01.jpg and p01.png would both be cut to p01.png" in failures[path] for path in clashing)
+    assert not (out / "odd" / "p01.png").exists()
+    good = [p for p in paths if p.name not in ("broken.jpg", "p01.jpg", "p01.png")]
     assert len(good) >= 30
     for path in good:
         expected = cleancut.remove(path.read_bytes(), session=session, bgcolor=(255, 255, 255, 255))
@@ -63,5 +68,5 @@ def test_cli_folder_mode_with_the_ray_engine(folder, tmp_path, model_path):
     result = subprocess.run([sys.executable, "-m", "cleancut", "p", str(folder), str(out), "--engine", "ray", "--workers", "1"],
                             capture_output=True, text=True, env=env, timeout=600)
     assert result.returncode == 1, result.stderr[-2000:]
-    assert "32 cut, 1 failed" in result.stderr and "broken.jpg" in result.stderr
-    assert len(list(out.rglob("*.png"))) == 32
+    assert "31 cut, 3 failed" in result.stderr and "broken.jpg" in result.stderr and "rename one" in result.stderr
+    assert len(list(out.rglob("*.png"))) == 31

@@ -16,7 +16,7 @@ from . import __version__, capabilities, models
 from .decode import DEFAULT_MAX_PIXELS, check_size
 from .encode import DEFAULT_COMPRESS_LEVEL
 from .errors import CleancutError
-from .files import image_files, write_atomically
+from .files import cut_outputs, image_files, write_atomically
 
 class Fail(click.ClickException):
     def show(self, file=None) -> None:
@@ -122,16 +122,12 @@ def cut_one(input, output, force, **options):
         write_output(target, png, force)
 
 
-def _pending(in_dir: Path, out_dir: Path) -> list[tuple[Path, Path]]:
-    """(input, output) pairs whose output does not exist yet; outputs inside in_dir are not inputs."""
-    pairs = []
-    for path in image_files(in_dir):
-        if out_dir.resolve() in path.resolve().parents:
-            continue
-        target = out_dir / path.relative_to(in_dir).with_suffix(".png")
-        if not target.exists():
-            pairs.append((path, target))
-    return pairs
+def _pending(in_dir: Path, out_dir: Path) -> tuple[list[tuple[Path, Path]], dict[Path, str]]:
+    """(input, output) pairs whose output does not exist yet (outputs inside in_dir are not
+    inputs), and why inputs that would share an output are left out (see files.cut_outputs)."""
+    inside = [path for path in image_files(in_dir) if out_dir.resolve() not in path.resolve().parents]
+    outputs, clashes = cut_outputs(inside, in_dir, out_dir)
+    return [(source, target) for source, target in outputs.items() if not target.exists()], clashes
 
 
 @cli.command("p")
@@ -174,7 +170,8 @@ def cut_folder(in_dir, out_dir, watch, workers, poll, engine, address, batch_siz
 
     with ThreadPoolExecutor(workers) as pool:
         while True:
-            pending = [pair for pair in _pending(in_dir, out_dir) if pair[0] not in failures or failures[pair[0]][1] != _version(pair[0])]
+            pairs, clashes = _pending(in_dir, out_dir)
+            pending = [pair for pair in pairs if pair[0] not in failures or failures[pair[0]][1] != _version(pair[0])]
             if pending:
                 with tqdm(total=len(pending), unit="img", disable=None, file=sys.stderr) as bar:
                     for _ in pool.map(one, pending):
@@ -182,7 +179,7 @@ def cut_folder(in_dir, out_dir, watch, workers, poll, engine, address, batch_siz
             if not watch:
                 break
             time.sleep(poll)
-    _report(len(finished), {path: message for path, (message, _) in failures.items()})
+    _report(len(finished), {**clashes, **{path: message for path, (message, _) in failures.items()}})
 
 
 def _version(path: Path) -> tuple[int, int] | None:
@@ -199,13 +196,13 @@ def _cut_folder_with_ray(in_dir, out_dir, address, batch_size, workers, model, p
 
     from .ray import cut_files
 
-    pending = _pending(in_dir, out_dir)
+    pending, clashes = _pending(in_dir, out_dir)
     if address:
         ray.init(address=address)
     options = remove_keywords(**options)
     failures = cut_files([source for source, _ in pending], in_dir, out_dir, model=model, precision=precision, batch_size=batch_size,
                          concurrency=workers, **options)
-    _report(len(pending) - len(failures), failures)
+    _report(len(pending) - len(failures), {**clashes, **failures})
 
 
 def _report(cut: int, failures: dict) -> None:

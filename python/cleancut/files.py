@@ -51,3 +51,20 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".g
 def image_files(folder: Path) -> list[Path]:
     """Image files under ``folder`` (recursively, by suffix, hidden files skipped), sorted."""
     return sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith(".") and p.is_file())
+
+
+def cut_outputs(sources: list[Path], root: Path, out_dir: Path) -> tuple[dict[Path, Path], dict[Path, str]]:
+    """Each source's cut-out file (under ``out_dir``, same tree as under ``root``, .png), and why the
+    sources that would share one are left out: a.jpg and a.png both make a.png, and one cut-out
+    would overwrite the other."""
+    by_target: dict[Path, list[Path]] = {}
+    for source in sources:
+        by_target.setdefault(out_dir / source.relative_to(root).with_suffix(".png"), []).append(source)
+    outputs, clashes = {}, {}
+    for target, shared in by_target.items():
+        if len(shared) == 1:
+            outputs[shared[0]] = target
+        else:
+            names = " and ".join(sorted(source.name for source in shared))
+            clashes.update({source: f"{names} would both be cut to {target.name}; rename one" for source in shared})
+    return outputs, clashes

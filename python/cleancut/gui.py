@@ -15,8 +15,8 @@ from PySide6.QtWidgets import (
     QPushButton, QSlider, QVBoxLayout, QWidget,
 )
 
-from .errors import CleancutError
-from .files import image_files, write_atomically
+from .errors import CleancutError, InvalidInputError
+from .files import cut_outputs, image_files, write_atomically
 
 IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.webp *.bmp *.tif *.tiff)"
 
@@ -63,11 +63,12 @@ class Signals(QObject):
 
 class CutJob(QRunnable):
     """Cuts one image, or every image under a folder into ``out_dir`` (same tree, .png), off the
-    GUI thread."""
+    GUI thread; images that would share a file there are reported, not cut (files.cut_outputs)."""
 
     def __init__(self, paths: list[Path], options: dict, signals: Signals, root: Path | None = None, out_dir: Path | None = None) -> None:
         super().__init__()
-        self.paths, self.options, self.signals, self.root, self.out_dir = paths, options, signals, root, out_dir
+        self.paths, self.options, self.signals = paths, options, signals
+        self.outputs, self.clashes = cut_outputs(paths, root, out_dir) if out_dir is not None and root is not None else (None, {})
         self.cancelled = False
 
     def run(self) -> None:
@@ -79,10 +80,12 @@ class CutJob(QRunnable):
             if self.cancelled:
                 return
             try:
+                if path in self.clashes:
+                    raise InvalidInputError(self.clashes[path])
                 pixels = decode(path.read_bytes())
                 result = remove(pixels, **self.options)
-                if self.out_dir is not None and self.root is not None:
-                    write_atomically(self.out_dir / path.relative_to(self.root).with_suffix(".png"), to_png(result))
+                if self.outputs is not None:
+                    write_atomically(self.outputs[path], to_png(result))
                 self.signals.done.emit(path, (pixels, result))
             except (CleancutError, OSError) as e:
                 self.signals.done.emit(path, e)
@@ -168,7 +171,11 @@ class MainWindow(QMainWindow):
         if self.result is None:
             self.status.setText("Nothing to save yet")
             return
-        write_atomically(Path(path), to_png(self.result))
+        try:
+            write_atomically(Path(path), to_png(self.result))
+        except OSError as e:
+            self.status.setText(f"Could not save {path}: {e.strerror or e}")
+            return
         self.status.setText(f"Saved {path}")
 
     def _finished(self, path: Path, outcome) -> None:

@@ -2,7 +2,8 @@
 
     import ray, cleancut.ray
     ray.init()                                   # or ray.init(address="ray://head:10001")
-    report = cleancut.ray.cut_folder("photos/", "cutouts/", batch_size=8, concurrency=4)
+    paths = sorted(Path("photos").rglob("*.jpg"))
+    failed = cleancut.ray.cut_files(paths, Path("photos"), Path("cutouts"), batch_size=8, concurrency=4)
 
 Each actor writes its PNGs itself, so on a cluster ``out_dir`` must be storage every node sees
 (NFS, a mounted bucket); only paths and error messages travel back to the driver.
@@ -17,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from .errors import CleancutError
-from .files import write_atomically
+from .files import cut_outputs, write_atomically
 
 
 class Cutter:
@@ -55,14 +56,17 @@ def cut_files(
     **options: Any,
 ) -> dict[str, str]:
     """Cut ``paths`` (all under ``root``) into ``out_dir`` (same tree, .png) with Ray Data.
-    Returns {path: error message} for the files that failed. Starts a local Ray if none is up."""
+    Returns {path: error message} for the files that failed, and for those that would share an
+    output file (not cut). Starts a local Ray if none is up."""
     import ray
 
-    if not paths:
-        return {}
+    outputs, clashes = cut_outputs([Path(p) for p in paths], Path(root), Path(out_dir))
+    failures = {str(path): message for path, message in clashes.items()}
+    if not outputs:
+        return failures
     if not ray.is_initialized():
         ray.init(runtime_env={"env_vars": {k: v for k, v in os.environ.items() if k.startswith("CLEANCUT_")}})
-    dataset = ray.data.read_binary_files([str(p) for p in paths], include_paths=True)
+    dataset = ray.data.read_binary_files([str(p) for p in outputs], include_paths=True)
     # Each actor holds a CPU; reading the files needs one too, or the pipeline stalls.
     actors = concurrency or max(1, int(ray.available_resources().get("CPU", 2)) - 1)
     results = dataset.map_batches(
@@ -72,4 +76,4 @@ def cut_files(
         concurrency=actors,
         batch_format="numpy",
     )
-    return {row["path"]: row["error"] for row in results.iter_rows() if row["error"]}
+    return failures | {row["path"]: row["error"] for row in results.iter_rows() if row["error"]}
