@@ -148,6 +148,18 @@ def test_image_modes_decode_to_8bit(session, mode):
         assert seen.sum() > 1000 and np.abs(cut[..., 0][seen].astype(int) - grey[seen]).max() <= 1
 
 
+def test_pil_images_that_cannot_load_are_decode_errors(session):
+    """A PIL image opens lazily: its file may turn out truncated, or be closed, when we load it."""
+    for fmt in ("PNG", "JPEG"):
+        data = png_bytes(Image.fromarray(PHOTOS["coffee"]), fmt)
+        with pytest.raises(ImageDecodeError, match="truncated"):
+            cleancut.remove(Image.open(io.BytesIO(data[: len(data) // 2])), session=session)
+    closed = Image.open(io.BytesIO(png_bytes(Image.fromarray(PHOTOS["coffee"]))))
+    closed.close()
+    with pytest.raises(ImageDecodeError, match="closed"):
+        cleancut.remove(closed, session=session)
+
+
 def test_palette_transparency_and_gif_first_frame(session):
     frames = [Image.new("P", (40, 30), i) for i in (1, 2)]
     gif = io.BytesIO()

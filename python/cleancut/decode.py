@@ -63,13 +63,15 @@ def _open(data: bytes, max_pixels: int) -> Image.Image:
     return image
 
 
-def _load(image: Image.Image, target: tuple[int, int] | None) -> Image.Image:
+def _load(image: Image.Image, target: tuple[int, int] | None = None) -> Image.Image:
+    """The image with its pixels loaded (a caller's PIL image too: it may be lazily opened from a
+    truncated or closed file); ``target``: a JPEG of ours may decode straight to about that size."""
     if target is not None and image.format == "JPEG":
         image.draft("RGB", target)  # the JPEG decoder downscales by 1/2..1/8 almost for free
     try:
         image.load()
     except Exception as e:
-        raise ImageDecodeError(f"cannot decode the {image.format} image (truncated or corrupt?): {e}") from e
+        raise ImageDecodeError(f"cannot decode the {image.format or 'PIL'} image (truncated, corrupt or closed?): {e}") from e
     return image
 
 
@@ -158,7 +160,7 @@ def decode(
         image, target = _orient(_load(image, target), target)
     elif isinstance(data, Image.Image):
         check_size(data.width, data.height, max_pixels)
-        image, target = _orient(data, _fit(data.width, data.height, max_side))
+        image, target = _orient(_load(data), _fit(data.width, data.height, max_side))
     elif isinstance(data, np.ndarray):
         if data.ndim not in (2, 3):
             raise InvalidInputError(f"arrays must be HxW or HxWxC, got {data.ndim}-D shape {data.shape}")
