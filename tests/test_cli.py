@@ -138,6 +138,11 @@ def test_models_path(model_path):
     assert result.returncode == 0 and result.stdout.decode().strip() == str(model_path)
 
 
+def test_server_port_out_of_range_is_a_usage_error():
+    result = run("s", "--port", 99999)
+    assert result.returncode == 2 and b"not in the range" in result.stderr and b"Traceback" not in result.stderr
+
+
 def test_help_lists_every_command():
     result = run("--help")
     assert result.returncode == 0
