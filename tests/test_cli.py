@@ -31,6 +31,27 @@ def test_cut_one_image(photo, tmp_path):
         assert 0 < np.asarray(image)[..., 3].mean() < 255
 
 
+def test_outputs_get_the_permissions_a_plain_write_gives(photo, tmp_path):
+    """Written through a temporary file (0600), an output still gets 0666 less the umask, and a
+    file replaced with --force keeps its own mode."""
+    import os
+    import stat
+
+    umask = os.umask(0o027)  # the child inherits it
+    try:
+        assert run(photo, tmp_path / "new.png").returncode == 0
+        kept = tmp_path / "kept.png"
+        kept.write_bytes(b"old")
+        kept.chmod(0o640)
+        assert run(photo, kept, "--force").returncode == 0
+    finally:
+        os.umask(umask)
+    assert stat.S_IMODE((tmp_path / "new.png").stat().st_mode) == 0o640
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o640 and kept.read_bytes() != b"old"
+    os.chmod(kept, 0o604)
+    assert run(photo, kept, "--force").returncode == 0 and stat.S_IMODE(kept.stat().st_mode) == 0o604
+
+
 def test_the_cleancut_script_and_subcommand(photo, tmp_path):
     out = tmp_path / "mask.png"
     result = subprocess.run(["cleancut", "i", str(photo), str(out), "-om"], capture_output=True, timeout=120)

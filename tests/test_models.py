@@ -129,6 +129,15 @@ def test_unreachable_index_says_how_to_fix_it(home, monkeypatch):
         models.default_model_path()
 
 
+def test_unusable_cache_folder_is_one_clear_error(tmp_path, monkeypatch):
+    a_file = tmp_path / "a-file"
+    a_file.write_bytes(b"not a folder")
+    monkeypatch.setenv("CLEANCUT_HOME", str(a_file / "sub"))
+    with pytest.raises(ModelError, match="cannot use .* as cleancut's cache folder.*CLEANCUT_HOME"):
+        new_session()
+    assert a_file.read_bytes() == b"not a folder"
+
+
 def test_offline_missing_model_is_one_clear_error(home, monkeypatch):
     monkeypatch.setenv("CLEANCUT_OFFLINE", "1")
     with pytest.raises(ModelError, match="is not cached.*new_session"):

@@ -9,14 +9,27 @@ import warnings
 from pathlib import Path
 
 
+# Read once, at import: os.umask can only be read by setting it, for the whole process (to the
+# strictest value meanwhile, so nothing made in that instant is more open than it should be).
+_UMASK = os.umask(0o077)
+os.umask(_UMASK)
+
+
 def write_atomically(path: Path, data: bytes) -> None:
     """Write through a temporary file in the same folder and rename it into place, so a failed or
-    interrupted write never leaves a half-written file (or destroys the old one)."""
+    interrupted write never leaves a half-written file (or destroys the old one). The file gets
+    the permissions a plain write would give (the replaced file's, else 0666 less the umask), not
+    the temporary file's 0600."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+        try:
+            mode = path.stat().st_mode & 0o7777
+        except FileNotFoundError:
+            mode = 0o666 & ~_UMASK
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)

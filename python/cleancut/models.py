@@ -59,13 +59,19 @@ DEFAULT_MODEL = U2NETP.name
 
 
 def cache_dir() -> Path:
-    """``$CLEANCUT_HOME``, else the user cache directory."""
+    """``$CLEANCUT_HOME``, else the user cache directory; made if missing."""
     home = os.environ.get("CLEANCUT_HOME")
     if home:
-        return Path(home).expanduser()
-    import platformdirs
+        folder = Path(home).expanduser()
+    else:
+        import platformdirs
 
-    return Path(platformdirs.user_cache_dir("cleancut"))
+        folder = Path(platformdirs.user_cache_dir("cleancut"))
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ModelError(f"cannot use {folder} as cleancut's cache folder ({e.strerror or e}): set CLEANCUT_HOME to a folder you can write") from None
+    return folder
 
 
 def index_url() -> str:
