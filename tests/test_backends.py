@@ -127,6 +127,16 @@ def test_corrupt_cache_is_ignored_with_a_warning(graph, tmp_path):
     assert choice in backends.NAMES and json.loads(cache.read_text())
 
 
+def test_a_cache_that_cannot_be_written_still_gives_a_choice(graph, tmp_path, monkeypatch):
+    """A read-only cache folder (a shared or baked-in one): the choice holds, with a warning."""
+    def refuse(path, data):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(backends, "write_atomically", refuse)
+    with pytest.warns(RuntimeWarning, match="cannot save the backend choice.*Permission denied"):
+        assert backends.choose(graph, "md5-d", 2, (320, 320), tmp_path / "backends.json") in backends.NAMES
+
+
 def test_unavailable_backends_are_skipped_with_a_logged_reason(graph, caplog):
     with caplog.at_level(logging.INFO, logger="cleancut.backends"):
         table = backends.measure(graph, 2, (320, 320))

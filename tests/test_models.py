@@ -138,6 +138,18 @@ def test_unusable_cache_folder_is_one_clear_error(tmp_path, monkeypatch):
     assert a_file.read_bytes() == b"not a folder"
 
 
+def test_a_cache_folder_that_cannot_be_written_is_one_clear_error(home, real_model, tmp_path, monkeypatch):
+    local = tmp_path / "mine.onnx"
+    local.write_bytes(real_model)
+
+    def refuse(path, data):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(models, "write_atomically", refuse)
+    with pytest.raises(ModelError, match="cannot write .*prepared.*Permission denied.*CLEANCUT_HOME"):
+        new_session(local)
+
+
 def test_offline_missing_model_is_one_clear_error(home, monkeypatch):
     monkeypatch.setenv("CLEANCUT_OFFLINE", "1")
     with pytest.raises(ModelError, match="is not cached.*new_session"):

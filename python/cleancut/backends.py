@@ -16,6 +16,7 @@ import platform
 import statistics
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -321,6 +322,9 @@ def choose(graph: Path, model_md5: str, threads: int, input_size: tuple[int, int
         raise BackendUnavailable("no backend can run this model: " + "; ".join(t.note for t in table))
     choice = min(timed, key=lambda t: t.median_ms).backend
     decisions[key] = {"choice": choice, "table": [t.__dict__ for t in table]}
-    write_atomically(cache_file, json.dumps(decisions, indent=1).encode())
+    try:
+        write_atomically(cache_file, json.dumps(decisions, indent=1).encode())
+    except OSError as e:  # a read-only cache folder: the choice holds for this session, measured again next time
+        warnings.warn(f"cannot save the backend choice in {cache_file} ({e.strerror or e})", RuntimeWarning, stacklevel=2)
     log.info("backend %s chosen by measurement: %s", choice, table)
     return choice

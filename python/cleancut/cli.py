@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -427,7 +428,12 @@ def capabilities_command() -> None:
     click.echo(json.dumps(capabilities(), indent=2))
 
 
+def _one_line_warning(message, category, filename, lineno, line=None) -> str:
+    return f"cleancut: warning: {message}\n"
+
+
 def main(argv: list[str] | None = None) -> int:
+    warnings.formatwarning = _one_line_warning  # a user of the command needs the message, not our source line
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] not in cli.commands and (argv[0] == "-" or not argv[0].startswith("-")):
         argv.insert(0, "i")

