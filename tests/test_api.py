@@ -326,6 +326,10 @@ def test_wrong_session_or_items_are_refused_clearly(session):
         with pytest.raises(InvalidInputError, match="sequence of images"):
             cleancut.remove_batch(wrong, session=session)
     assert len(cleancut.remove_batch(np.stack([PHOTOS["coffee"]] * 2), session=session)) == 2  # an array of images is a sequence
+    from_a_generator = cleancut.remove_batch((PHOTOS[name] for name in ("coffee", "rocket")), session=session)
+    assert [r.shape[:2] for r in from_a_generator] == [PHOTOS["coffee"].shape[:2], PHOTOS["rocket"].shape[:2]]
+    with pytest.raises(InvalidInputError, match="sequence of images, not int"):
+        cleancut.remove_batch(42, session=session)
 
 
 def test_remove_batch_equals_remove_one_by_one(session):

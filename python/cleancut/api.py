@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, overload
 
@@ -201,7 +201,7 @@ def remove(
 
 
 def remove_batch(
-    items: Sequence[Input],
+    items: Iterable[Input],
     session: Session | None = None,
     *,
     batch_size: int = 1,
@@ -219,6 +219,11 @@ def remove_batch(
     first failing item raises its error."""
     if isinstance(items, (str, bytes, bytearray, memoryview, Image.Image)):
         raise InvalidInputError(f"remove_batch takes a sequence of images, got one {type(items).__name__} (use remove() for one image)")
+    if not isinstance(items, (Sequence, np.ndarray)):
+        try:
+            items = list(items)  # a generator or other iterable: the lanes index and slice it
+        except TypeError:
+            raise InvalidInputError(f"remove_batch takes a sequence of images, not {type(items).__name__}") from None
     checked_number("batch_size", batch_size, 1)
     session = _session(session)
     force_bytes = options.pop("force_return_bytes", False)
