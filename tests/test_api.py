@@ -61,6 +61,27 @@ def test_post_process_mask_agrees_with_rembg(same_backend_session, rembg_session
     assert (ours != theirs).mean() < 0.002
 
 
+@pytest.mark.rembg
+def test_rembg_remove_ports_unchanged(session):
+    """rembg 2.0.86's remove(): the same parameters in the same positional order; its
+    ``decontaminate`` is our refine_foreground, and its ViTMatte is refused in words."""
+    import inspect
+
+    import rembg
+
+    def named(function):
+        return [p.name for p in inspect.signature(function).parameters.values() if p.kind is p.POSITIONAL_OR_KEYWORD]
+
+    assert named(cleancut.remove) == named(rembg.remove)
+    image = PHOTOS["astronaut"]
+    positional = cleancut.remove(image, False, 240, 10, 10, session, False, False, True, False, None, (0, 0, 255, 255))
+    assert np.array_equal(positional, cleancut.remove(image, session=session, refine_foreground=True, bgcolor=(0, 0, 255, 255)))
+    assert np.array_equal(cleancut.remove_batch([image], session=session, decontaminate=True)[0],
+                          cleancut.remove(image, session=session, refine_foreground=True))
+    with pytest.raises(InvalidInputError, match="vitmatte"):
+        cleancut.remove(image, session=session, vitmatte=True, vitmatte_model="vitmatte-s")
+
+
 def test_alpha_is_soft(session):
     alpha = cleancut.remove(PHOTOS["astronaut"], session=session, only_mask=True)
     assert ((alpha > 0) & (alpha < 255)).sum() > 1000

@@ -137,6 +137,29 @@ def test_a_cache_that_cannot_be_written_still_gives_a_choice(graph, tmp_path, mo
         assert backends.choose(graph, "md5-d", 2, (320, 320), tmp_path / "backends.json") in backends.NAMES
 
 
+def test_rembg_providers_and_sess_opts(graph, model_path):
+    """new_session(providers=[...]) as rembg users write it: the first provider that loads wins,
+    each one skipped is a warning (never a silent fallback), and a list of none we run is an error."""
+    import onnxruntime as ort
+
+    from cleancut import new_session
+
+    assert new_session(model_path, providers=["CPUExecutionProvider"]).backend == "onnxruntime-cpu"
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    assert new_session(model_path, providers=[("CPUExecutionProvider", {})], sess_opts=options).threads == 1
+    here = available(graph)
+    if "openvino-cpu" in here:
+        assert new_session(model_path, providers=["OpenVINOExecutionProvider", "CPUExecutionProvider"]).backend == "openvino-cpu"
+    if "onnxruntime-cuda" not in here:
+        with pytest.warns(RuntimeWarning, match="onnxruntime-cuda.*trying the next provider"):
+            assert new_session(model_path, providers=["CUDAExecutionProvider", "CPUExecutionProvider"]).backend == "onnxruntime-cpu"
+        with pytest.raises(backends.BackendUnavailable, match="CUDAExecutionProvider"):
+            new_session(model_path, providers=["CUDAExecutionProvider"])
+    with pytest.raises(backends.BackendUnavailable, match="none of the providers"):
+        new_session(model_path, providers=["ROCMExecutionProvider"])
+
+
 def test_unavailable_backends_are_skipped_with_a_logged_reason(graph, caplog):
     with caplog.at_level(logging.INFO, logger="cleancut.backends"):
         table = backends.measure(graph, 2, (320, 320))

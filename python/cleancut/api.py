@@ -76,13 +76,21 @@ class CutOptions:
         alpha_matting_erode_size: int = 10,
         putalpha: bool = False,
         compress_level: int = encode.DEFAULT_COMPRESS_LEVEL,
+        decontaminate: bool = False,
+        vitmatte: bool = False,
+        vitmatte_model: str | None = None,
     ) -> CutOptions:
-        """From remove()'s keywords (rembg's names), checked."""
+        """From remove()'s keywords (rembg's names), checked. rembg's ``decontaminate`` (take the
+        background's colour out of soft edges) is what ``refine_foreground`` does; its ViTMatte
+        model is not available here."""
+        if vitmatte:
+            raise InvalidInputError("vitmatte (rembg's ViTMatte model) is not available in cleancut; "
+                                    "alpha_matting=True refines the edge band with a guided filter instead")
         matting = None
         if alpha_matting:
             matting = AlphaMatting(alpha_matting_foreground_threshold, alpha_matting_background_threshold, alpha_matting_erode_size)
         return cls(only_mask, post_process_mask, compose.parse_bgcolor(bgcolor), erode_radius, dilate_radius, edge_blur,
-                   premultiplied, refine_foreground, matting, putalpha, compress_level)
+                   premultiplied, refine_foreground or decontaminate, matting, putalpha, compress_level)
 
 
 def _session(session: Session | None) -> Session:
@@ -157,6 +165,9 @@ def remove(
     session: Session | None = None,
     only_mask: bool = False,
     post_process_mask: bool = False,
+    decontaminate: bool = False,
+    vitmatte: bool = False,
+    vitmatte_model: str | None = None,
     bgcolor: Sequence[int] | None = None,
     force_return_bytes: bool = False,
     *,
@@ -170,7 +181,8 @@ def remove(
     putalpha: bool = False,
     compress_level: int = encode.DEFAULT_COMPRESS_LEVEL,
 ) -> bytes | Image.Image | np.ndarray:
-    """Cut the subject out of ``data``; rembg's ``remove`` signature and return types.
+    """Cut the subject out of ``data``; rembg's ``remove`` signature (2.0.86: ``decontaminate`` is
+    ``refine_foreground``; ``vitmatte`` is refused) and return types.
 
     bytes -> PNG bytes, PIL image -> PIL image, ndarray -> ndarray (HxWx4, or HxW with
     ``only_mask``). The alpha is U²-Net's soft saliency map. ``alpha_matting=True`` re-estimates
@@ -187,7 +199,7 @@ def remove(
     options = CutOptions.from_keywords(
         only_mask, post_process_mask, bgcolor, erode_radius, dilate_radius, edge_blur, premultiplied, refine_foreground,
         alpha_matting, alpha_matting_foreground_threshold, alpha_matting_background_threshold, alpha_matting_erode_size,
-        putalpha, compress_level,
+        putalpha, compress_level, decontaminate, vitmatte, vitmatte_model,
     )
     session = _session(session)
     pixels = decode(data, max_pixels=max_pixels, max_side=max_side)

@@ -17,7 +17,7 @@ import statistics
 import threading
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,6 +55,9 @@ FP32_OF = {"openvino-cpu-bf16": "openvino-cpu", "openvino-cpu-int8": "openvino-c
            "onnxruntime-cuda-tf32": "onnxruntime-cuda", "onnxruntime-cuda-fp16": "onnxruntime-cuda"}
 REDUCED = list(FP32_OF)
 NAMES = [*[n for n in ORT_PROVIDERS if n not in REDUCED], "openvino-cpu", *REDUCED]
+# rembg's providers= names (ONNX Runtime execution providers) -> ours; OpenVINO runs on its own runtime.
+PROVIDER_BACKENDS = {"TensorrtExecutionProvider": "onnxruntime-tensorrt", "CUDAExecutionProvider": "onnxruntime-cuda",
+                     "OpenVINOExecutionProvider": "openvino-cpu", "CPUExecutionProvider": "onnxruntime-cpu"}
 TIMED_RUNS = 5
 
 
@@ -299,6 +302,16 @@ def measure(graph: Path, threads: int, input_size: tuple[int, int], names: list[
 def machine_key(model_md5: str, **extra) -> str:
     """What a measurement holds for: this CPU, this cleancut and these runtimes, this model."""
     return json.dumps({"cpu": cpu_model(), "versions": _versions(), "model": model_md5, **extra}, sort_keys=True)
+
+
+def from_providers(providers: Sequence[str | tuple]) -> list[str]:
+    """The backends for an ONNX Runtime ``providers`` list (names, or (name, options) pairs as ORT
+    allows), in its order; a list with none cleancut runs is an error."""
+    names = [PROVIDER_BACKENDS.get(p[0] if isinstance(p, tuple) else p) for p in providers]
+    chosen = list(dict.fromkeys(n for n in names if n))
+    if not chosen:
+        raise BackendUnavailable(f"none of the providers {list(providers)!r} is one cleancut runs; it runs {', '.join(PROVIDER_BACKENDS)}")
+    return chosen
 
 
 def candidates(qualified: list[str] = ()) -> list[str]:

@@ -1,4 +1,5 @@
-"""Infer stage: a U²-Net ONNX model behind a small session class (ONNX Runtime, CPU for now)."""
+"""Infer stage: a U²-Net ONNX model behind a small session class, run by the backend that
+measured fastest here (ONNX Runtime CPU/CUDA/TensorRT, OpenVINO, their reduced precisions: backends.py)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ import copy
 import logging
 import os
 import threading
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -139,10 +142,26 @@ def new_session(
     backend: str | None = None,
     threads: int | None = None,
     precision: str = "fp32",
+    providers: Sequence[str | tuple] | None = None,
+    sess_opts: Any = None,
 ) -> Session:
-    """A session for a model name (``"u2netp"``), a path to an ``.onnx`` file, or a name + url + md5."""
+    """A session for a model name (``"u2netp"``), a path to an ``.onnx`` file, or a name + url + md5.
+
+    rembg's keywords work too: ``providers`` (ONNX Runtime's list: the first that loads here is
+    used, and each one skipped before it is a warning, never a silent fallback) and ``sess_opts``
+    (its ``intra_op_num_threads``, where set, is ``threads``)."""
     name, path = models.resolve(model_name, url=url, md5=md5)
-    return Session(path, name, backend=backend, threads=threads, precision=precision)
+    if threads is None and getattr(sess_opts, "intra_op_num_threads", 0) > 0:
+        threads = sess_opts.intra_op_num_threads
+    if backend is not None or providers is None:
+        return Session(path, name, backend=backend, threads=threads, precision=precision)
+    *earlier, last = backends.from_providers(providers)
+    for candidate in earlier:
+        try:
+            return Session(path, name, backend=candidate, threads=threads, precision=precision)
+        except backends.BackendUnavailable as e:
+            warnings.warn(f"{e}; trying the next provider", RuntimeWarning, stacklevel=2)
+    return Session(path, name, backend=last, threads=threads, precision=precision)
 
 
 def default_session() -> Session:
