@@ -101,6 +101,11 @@ def main() -> int:
     print("auto-chosen backend:", chosen)
     if chosen not in gpu:
         failures.append(f"auto-selection chose {chosen}, not a GPU backend")
+    providers = ["CUDAExecutionProvider", "CPUExecutionProvider"]  # as rembg users write it
+    ported = cleancut.new_session(models.DEFAULT_MODEL, providers=providers).backend
+    print(f"new_session(providers={providers}):", ported)
+    if ported != "onnxruntime-cuda":
+        failures.append(f"providers={providers} ran {ported}, not onnxruntime-cuda")
 
     # fp32 backends must give the CPU's masks (MAE <= 1/255 on every held-out photo).
     _, held_out = precision.sample_photos()
