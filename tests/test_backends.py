@@ -94,6 +94,29 @@ def test_choice_is_measured_once_and_cached(graph, tmp_path, monkeypatch):
     assert len(calls) == 3
 
 
+def test_processes_starting_together_measure_once(graph, tmp_path, monkeypatch):
+    """Sessions made at once (server workers, Ray actors; threads here, which flock separates just
+    the same) do not time each other: one measures, the others wait for its choice."""
+    cache = tmp_path / "backends.json"
+    running, overlaps, calls = [0], [], []
+
+    def measure(*args):
+        running[0] += 1
+        overlaps.append(running[0])
+        time.sleep(0.3)
+        calls.append(args)
+        running[0] -= 1
+        return [backends.Timing("onnxruntime-cpu", 1.0, "")]
+
+    monkeypatch.setattr(backends, "measure", measure)
+    threads = [threading.Thread(target=backends.choose, args=(graph, "md5-e", 2, (320, 320), cache)) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(calls) == 1 and max(overlaps) == 1
+
+
 class _OverlapCounter:
     """A stand-in backend that records how many of its infer calls ran at the same time."""
 

@@ -26,7 +26,7 @@ import numpy as np
 
 from . import _native, models
 from .errors import CleancutError, ModelError
-from .files import read_json_object, write_atomically
+from .files import locked, read_json_object, write_atomically
 
 log = logging.getLogger(__name__)
 
@@ -325,6 +325,14 @@ def choose(graph: Path, model_md5: str, threads: int, input_size: tuple[int, int
     ``qualified``: reduced-precision variants whose masks `cleancut quantize` found close enough
     to fp32, which compete too."""
     key = machine_key(model_md5, threads=threads, qualified=sorted(qualified))
+    # One measurement at a time: processes starting together (server workers, Ray actors) would
+    # time each other's contention; the others wait and read the choice.
+    with locked(cache_file.with_suffix(".lock")):
+        return _cached_or_measured(graph, key, threads, input_size, cache_file, qualified)
+
+
+def _cached_or_measured(graph: Path, key: str, threads: int, input_size: tuple[int, int], cache_file: Path,
+                        qualified: list[str]) -> str:
     decisions = read_json_object(cache_file, "backend cache")
     entry = decisions.get(key)
     if isinstance(entry, dict) and entry.get("choice") in NAMES:
@@ -338,6 +346,6 @@ def choose(graph: Path, model_md5: str, threads: int, input_size: tuple[int, int
     try:
         write_atomically(cache_file, json.dumps(decisions, indent=1).encode())
     except OSError as e:  # a read-only cache folder: the choice holds for this session, measured again next time
-        warnings.warn(f"cannot save the backend choice in {cache_file} ({e.strerror or e})", RuntimeWarning, stacklevel=2)
+        warnings.warn(f"cannot save the backend choice in {cache_file} ({e.strerror or e})", RuntimeWarning, stacklevel=3)
     log.info("backend %s chosen by measurement: %s", choice, table)
     return choice

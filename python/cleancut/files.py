@@ -6,6 +6,8 @@ import json
 import os
 import tempfile
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -13,6 +15,23 @@ from pathlib import Path
 # strictest value meanwhile, so nothing made in that instant is more open than it should be).
 _UMASK = os.umask(0o077)
 os.umask(_UMASK)
+
+
+@contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the file ``path`` (made if missing) for the block, against other
+    processes and threads, where the platform has flock and the folder can be written; elsewhere
+    the block runs unlocked."""
+    try:
+        import fcntl
+
+        handle = open(path, "a")
+    except (ImportError, OSError):
+        yield
+        return
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
 
 
 def write_atomically(path: Path, data: bytes) -> None:
