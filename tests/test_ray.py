@@ -62,6 +62,15 @@ def test_ray_outputs_equal_single_process_and_report_the_corrupt_file(folder, lo
     assert not (out / "odd" / "broken.png").exists()
 
 
+def test_files_outside_the_root_are_reported_not_cut(tmp_path):
+    from cleancut.ray import cut_files
+
+    outside = tmp_path / "elsewhere.jpg"
+    failures = cut_files([outside], tmp_path / "root", tmp_path / "out")  # nothing left to cut: Ray is not started
+    assert list(failures) == [str(outside)] and "not under" in failures[str(outside)]
+    assert not (tmp_path / "out").exists()
+
+
 def test_cli_folder_mode_with_the_ray_engine(folder, tmp_path, model_path):
     out = tmp_path / "cli-out"
     env = {**os.environ, "CLEANCUT_HOME": str(model_path.parent), "RAY_USAGE_STATS_ENABLED": "0"}

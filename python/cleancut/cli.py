@@ -127,8 +127,8 @@ def _pending(in_dir: Path, out_dir: Path) -> tuple[list[tuple[Path, Path]], dict
     """(input, output) pairs whose output does not exist yet (outputs inside in_dir are not
     inputs), and why inputs that would share an output are left out (see files.cut_outputs)."""
     inside = [path for path in image_files(in_dir) if out_dir.resolve() not in path.resolve().parents]
-    outputs, clashes = cut_outputs(inside, in_dir, out_dir)
-    return [(source, target) for source, target in outputs.items() if not target.exists()], clashes
+    outputs, refused = cut_outputs(inside, in_dir, out_dir)
+    return [(source, target) for source, target in outputs.items() if not target.exists()], refused
 
 
 @cli.command("p")
@@ -171,7 +171,7 @@ def cut_folder(in_dir, out_dir, watch, workers, poll, engine, address, batch_siz
 
     with ThreadPoolExecutor(workers) as pool:
         while True:
-            pairs, clashes = _pending(in_dir, out_dir)
+            pairs, refused = _pending(in_dir, out_dir)
             pending = [pair for pair in pairs if pair[0] not in failures or failures[pair[0]][1] != _version(pair[0])]
             if pending:
                 with tqdm(total=len(pending), unit="img", disable=None, file=sys.stderr) as bar:
@@ -180,7 +180,7 @@ def cut_folder(in_dir, out_dir, watch, workers, poll, engine, address, batch_siz
             if not watch:
                 break
             time.sleep(poll)
-    _report(len(finished), {**clashes, **{path: message for path, (message, _) in failures.items()}})
+    _report(len(finished), {**refused, **{path: message for path, (message, _) in failures.items()}})
 
 
 def _version(path: Path) -> tuple[int, int] | None:
@@ -197,13 +197,13 @@ def _cut_folder_with_ray(in_dir, out_dir, address, batch_size, workers, model, p
 
     from .ray import cut_files
 
-    pending, clashes = _pending(in_dir, out_dir)
+    pending, refused = _pending(in_dir, out_dir)
     if address:
         ray.init(address=address)
     options = remove_keywords(**options)
     failures = cut_files([source for source, _ in pending], in_dir, out_dir, model=model, precision=precision, batch_size=batch_size,
                          concurrency=workers, **options)
-    _report(len(pending) - len(failures), {**clashes, **failures})
+    _report(len(pending) - len(failures), {**refused, **failures})
 
 
 def _report(cut: int, failures: dict) -> None:

@@ -86,17 +86,21 @@ def image_files(folder: Path) -> list[Path]:
 
 
 def cut_outputs(sources: list[Path], root: Path, out_dir: Path) -> tuple[dict[Path, Path], dict[Path, str]]:
-    """Each source's cut-out file (under ``out_dir``, same tree as under ``root``, .png), and why the
-    sources that would share one are left out: a.jpg and a.png both make a.png, and one cut-out
-    would overwrite the other."""
+    """Each source's cut-out file (under ``out_dir``, same tree as under ``root``, .png), and why
+    the others are left out: outside ``root`` (no place in the tree), or sharing a file with
+    another source (a.jpg and a.png both make a.png: one cut-out would overwrite the other)."""
     by_target: dict[Path, list[Path]] = {}
+    refused = {}
     for source in sources:
+        if not source.is_relative_to(root):
+            refused[source] = f"not under {root}, so it has no place under {out_dir}"
+            continue
         by_target.setdefault(out_dir / source.relative_to(root).with_suffix(".png"), []).append(source)
-    outputs, clashes = {}, {}
+    outputs = {}
     for target, shared in by_target.items():
         if len(shared) == 1:
             outputs[shared[0]] = target
         else:
             names = " and ".join(sorted(source.name for source in shared))
-            clashes.update({source: f"{names} would both be cut to {target.name}; rename one" for source in shared})
-    return outputs, clashes
+            refused.update({source: f"{names} would both be cut to {target.name}; rename one" for source in shared})
+    return outputs, refused

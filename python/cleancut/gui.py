@@ -68,7 +68,7 @@ class CutJob(QRunnable):
     def __init__(self, paths: list[Path], options: dict, signals: Signals, root: Path | None = None, out_dir: Path | None = None) -> None:
         super().__init__()
         self.paths, self.options, self.signals = paths, options, signals
-        self.outputs, self.clashes = cut_outputs(paths, root, out_dir) if out_dir is not None and root is not None else (None, {})
+        self.outputs, self.refused = cut_outputs(paths, root, out_dir) if out_dir is not None and root is not None else (None, {})
         self.cancelled = False
 
     def run(self) -> None:
@@ -80,8 +80,8 @@ class CutJob(QRunnable):
             if self.cancelled:
                 return
             try:
-                if path in self.clashes:
-                    raise InvalidInputError(self.clashes[path])
+                if path in self.refused:
+                    raise InvalidInputError(self.refused[path])
                 pixels = decode(path.read_bytes())
                 result = remove(pixels, **self.options)
                 if self.outputs is not None:

@@ -60,8 +60,8 @@ def cut_files(
     output file (not cut). Starts a local Ray if none is up."""
     import ray
 
-    outputs, clashes = cut_outputs([Path(p) for p in paths], Path(root), Path(out_dir))
-    failures = {str(path): message for path, message in clashes.items()}
+    outputs, refused = cut_outputs([Path(p) for p in paths], Path(root), Path(out_dir))
+    failures = {str(path): message for path, message in refused.items()}
     if not outputs:
         return failures
     if not ray.is_initialized():
