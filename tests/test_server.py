@@ -1,6 +1,7 @@
 """The HTTP API against a real uvicorn on 127.0.0.1: routes, errors, cache, batching, load."""
 
 import io
+import socket
 import struct
 import zlib
 from concurrent.futures import ThreadPoolExecutor
@@ -128,6 +129,56 @@ def test_errors_are_json_4xx(server, request_args, status, message):
 def test_url_fetching_is_off_by_default(server):
     response = httpx.get(f"{server}/api/remove", params={"url": "http://127.0.0.1:9/x.png"})
     assert response.status_code == 403 and "disabled" in response.json()["detail"]
+
+
+def test_url_fetching_when_allowed(tiny):
+    """--allow-url against a local HTTP server: an image is cut as if uploaded; too large, missing,
+    non-http(s), and a redirect to a file: URL are 4xx answers."""
+    import http.server
+    import threading
+
+    image = photo_bytes(7)
+
+    class Files(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (http.server's name)
+            body = {"/photo.png": image, "/big.png": b"\x89PNG" + bytes(200_000)}.get(self.path)
+            if self.path.startswith("/to-"):
+                self.send_response(302)
+                self.send_header("Location", {"/to-file": "file:///etc/passwd", "/to-ftp": f"ftp://127.0.0.1:{ftp_port}/x.png"}[self.path])
+                self.end_headers()
+                return
+            self.send_response(200 if body else 404)
+            self.send_header("Content-Length", str(len(body or b"")))
+            self.end_headers()
+            self.wfile.write(body or b"")
+
+        def log_message(self, *args):
+            pass
+
+    listener = socket.socket()  # where the ftp: redirect points: it must never be connected to
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    listener.settimeout(0.5)
+    ftp_port = listener.getsockname()[1]
+    files = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Files)
+    threading.Thread(target=files.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{files.server_address[1]}"
+    try:
+        with running(create_app(ServerConfig(max_upload_bytes=100_000, allow_url=True), tiny)) as url:
+            fetched = httpx.get(f"{url}/api/remove", params={"url": f"{base}/photo.png", "om": "true"}, timeout=60)
+            uploaded = httpx.post(f"{url}/api/remove", content=image, params={"om": "true"}, timeout=60)
+            assert np.array_equal(np.asarray(png(fetched)), np.asarray(png(uploaded)))
+            for target, status in ((f"{base}/big.png", 413), (f"{base}/missing.png", 400), (f"{base}/to-file", 400),
+                                   (f"{base}/to-ftp", 400), ("file:///etc/passwd", 400), ("ftp://127.0.0.1/x.png", 400)):
+                response = httpx.get(f"{url}/api/remove", params={"url": target}, timeout=60)
+                assert response.status_code == status, (target, response.text)
+                assert "root:" not in response.text
+            with pytest.raises(TimeoutError):
+                listener.accept()[0].close()  # nobody followed the redirect to ftp:
+    finally:
+        files.shutdown()
+        files.server_close()
+        listener.close()
 
 
 def test_api_key(tiny):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import json
+import urllib.error
 import urllib.request
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -68,6 +69,18 @@ PARAMETERS = [  # (name, rembg alias, type, description) — documented in OpenA
     ("compress_level", None, "integer", f"PNG: 0..3 fast (ISA-L; default {DEFAULT_COMPRESS_LEVEL}), 4..9 smaller and slower (zlib)"),
     ("model", None, "string", "must name the model this server runs"),
 ]
+
+
+class _HttpRedirectsOnly(urllib.request.HTTPRedirectHandler):
+    """urllib also follows redirects to ftp:, which a fetched URL must not reach."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        if not newurl.lower().startswith(("http://", "https://")):
+            raise urllib.error.HTTPError(newurl, code, f"redirected to a non-http(s) URL {newurl}", headers, fp)
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+_FETCH = urllib.request.build_opener(_HttpRedirectsOnly)
 
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> HTTPException:
@@ -277,7 +290,7 @@ def create_app(config: ServerConfig | None = None, session: Session | None = Non
             raise _error(400, "url must be an http(s) URL")
 
         def fetch() -> bytes:
-            with urllib.request.urlopen(url, timeout=20) as response:
+            with _FETCH.open(url, timeout=20) as response:
                 data = response.read(config.max_upload_bytes + 1)
             if len(data) > config.max_upload_bytes:
                 raise _error(413, f"the image at url is over the {config.max_upload_bytes:,}-byte limit")
