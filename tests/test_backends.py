@@ -94,6 +94,20 @@ def test_choice_is_measured_once_and_cached(graph, tmp_path, monkeypatch):
     assert len(calls) == 3
 
 
+def test_cpu_model_tells_generations_apart():
+    """VMs name every EPYC generation "AMD EPYC": the cache key and the benchmarks' record carry
+    family, model and stepping too, where /proc/cpuinfo has them."""
+    from pathlib import Path
+
+    info = Path("/proc/cpuinfo")
+    if not info.is_file() or "cpu family" not in info.read_text():
+        pytest.skip("no x86 /proc/cpuinfo here")
+    first = info.read_text().split("\n\n")[0]
+    fields = dict((k.strip(), v.strip()) for k, _, v in (line.partition(":") for line in first.splitlines()))
+    assert backends.cpu_model() == f"{fields['model name']} (family {fields['cpu family']}, model {fields['model']}, stepping {fields['stepping']})"
+    assert backends.cpu_model() in backends.machine_key("md5")
+
+
 def test_processes_starting_together_measure_once(graph, tmp_path, monkeypatch):
     """Sessions made at once (server workers, Ray actors; threads here, which flock separates just
     the same) do not time each other: one measures, the others wait for its choice."""

@@ -232,14 +232,22 @@ def usable_cpus() -> int:
 
 
 def cpu_model() -> str:
-    """The CPU's model name (benchmarks record it; backend choices are cached per CPU)."""
+    """The CPU's model name with its family, model and stepping (benchmarks record it; backend
+    choices and precision verdicts are cached per CPU). Virtual machines often name every
+    generation alike ("AMD EPYC"); the numbers tell a Zen 3 from a Zen 5."""
+    fields: dict[str, str] = {}
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
+            key, _, value = line.partition(":")
+            fields.setdefault(key.strip(), value.strip())
+            if not line:  # the first processor's block is enough
+                break
     except OSError:
         pass
-    return platform.processor() or platform.machine()
+    name = fields.get("model name") or platform.processor() or platform.machine()
+    if "cpu family" in fields:
+        name += f" (family {fields['cpu family']}, model {fields.get('model', '?')}, stepping {fields.get('stepping', '?')})"
+    return name
 
 
 def _versions() -> dict[str, str]:
