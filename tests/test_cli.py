@@ -204,14 +204,15 @@ def test_folder_mode_reports_outputs_it_cannot_write_or_would_overwrite(tmp_path
     source, out = tmp_path / "in", tmp_path / "out"
     (source / "sub").mkdir(parents=True)
     Image.fromarray(np.full((20, 30, 3), 90, np.uint8)).save(source / "sub" / "a.png")
-    for name in ("b.jpg", "b.png", "c.png"):  # b.jpg and b.png would both make b.png
+    for name in ("b.jpg", "b.png", "c.png", "d.jpg", "d.png", "d.webp"):  # b.* would both make b.png, d.* all d.png
         Image.fromarray(np.full((24, 16, 3), 40, np.uint8)).save(source / name)
     out.mkdir()
     (out / "sub").write_bytes(b"a file where the output folder should be")
     result = run("p", source, out)
     report = result.stderr.decode()
-    assert result.returncode == 1 and "1 cut, 3 failed" in report and "sub/a.png" in report, report
+    assert result.returncode == 1 and "1 cut, 6 failed" in report and "sub/a.png" in report, report
     assert report.count("b.jpg and b.png would both be cut to b.png; rename one") == 2
+    assert report.count("d.jpg and d.png and d.webp would all be cut to d.png; rename all but one") == 3
     assert "Traceback" not in report and (out / "sub").read_bytes().startswith(b"a file")
     assert sorted(p.name for p in out.glob("*.png")) == ["c.png"]
 

@@ -30,7 +30,10 @@ def locked(path: Path) -> Iterator[None]:
         yield
         return
     with handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        except OSError:  # a file system without locks (some network mounts): go on unlocked
+            pass
         yield
 
 
@@ -102,5 +105,6 @@ def cut_outputs(sources: list[Path], root: Path, out_dir: Path) -> tuple[dict[Pa
             outputs[shared[0]] = target
         else:
             names = " and ".join(sorted(source.name for source in shared))
-            refused.update({source: f"{names} would both be cut to {target.name}; rename one" for source in shared})
+            clash = "would both be cut to {}; rename one" if len(shared) == 2 else "would all be cut to {}; rename all but one"
+            refused.update({source: f"{names} {clash.format(target.name)}" for source in shared})
     return outputs, refused
