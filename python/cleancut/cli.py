@@ -126,7 +126,8 @@ def cut_one(input, output, force, **options):
 def _pending(in_dir: Path, out_dir: Path) -> tuple[list[tuple[Path, Path]], dict[Path, str]]:
     """(input, output) pairs whose output does not exist yet (outputs inside in_dir are not
     inputs), and why inputs that would share an output are left out (see files.cut_outputs)."""
-    inside = [path for path in image_files(in_dir) if out_dir.resolve() not in path.resolve().parents]
+    out_resolved = out_dir.resolve()
+    inside = [path for path in image_files(in_dir) if out_resolved not in path.resolve().parents]
     outputs, refused = cut_outputs(inside, in_dir, out_dir)
     return [(source, target) for source, target in outputs.items() if not target.exists()], refused
 
