@@ -7,9 +7,10 @@ import json
 import threading
 import zipfile
 
+import numpy as np
 import pytest
 
-from cleancut import ModelError, backends, models, new_session, precision
+from cleancut import ModelError, backends, files, models, new_session, precision
 from conftest import summed_taps
 
 SPEC = models.U2NETP
@@ -199,7 +200,6 @@ def test_unknown_name_and_corrupt_onnx(home, tmp_path):
 
 @pytest.mark.parametrize("exported_batch", ["fixed at 1", "symbolic"])
 def test_prepared_graph_runs_the_same_network_with_constant_upsampling(home, real_model, tmp_path, monkeypatch, exported_batch):
-    import numpy as np
     import onnx
     import onnxruntime as ort
 
@@ -252,15 +252,66 @@ def test_prepared_graph_runs_the_same_network_with_constant_upsampling(home, rea
     batch = blocked.run(None, {blocked.get_inputs()[0].name: np.concatenate([x, x, x])})[0]
     assert batch.shape[0] == 3 and np.array_equal(batch[2], single[0])
     assert models.prepared_graph(source) == prepared  # cached by md5
-    # The head file says what the outputs are: damaged or missing, the graph is made again.
-    head_file = prepared.with_suffix(".head.json")
-    for damage in (lambda: head_file.write_text("{not json"), lambda: head_file.write_text("[]"), head_file.unlink):
-        damage()
-        stamp = prepared.stat().st_mtime_ns
-        assert models.prepared_graph(source) == prepared and models.fusion_head(prepared) == head
-        assert prepared.stat().st_mtime_ns != stamp
     monkeypatch.setattr(models, "PREPARATION", models.PREPARATION + 1)  # what a newer cleancut prepares
     assert models.prepared_graph(source) != prepared
+
+
+def flip_a_byte(path):
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x20
+    path.write_bytes(bytes(data))
+
+
+DAMAGES = {
+    "cut short": lambda path: path.write_bytes(path.read_bytes()[: path.stat().st_size // 2]),
+    "a byte changed": flip_a_byte,
+    "emptied": lambda path: path.write_bytes(b""),
+    "record removed": lambda path: path.with_name(path.name + ".crc32").unlink(),
+    "record garbled": lambda path: path.with_name(path.name + ".crc32").write_bytes(b"\xff\xfe"),
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGES)
+def test_record_and_intact_find_any_change_to_a_cache_file(tmp_path, damage):
+    path = tmp_path / "network.bin"
+    assert not files.intact(path, "network", "made again")  # missing: no warning (filterwarnings=error)
+    path.write_bytes(bytes(range(256)) * 64)
+    files.record(path)
+    assert files.intact(path, "network", "made again")
+    DAMAGES[damage](path)
+    with pytest.warns(RuntimeWarning, match=f"ignoring the damaged network {path} .*: made again"):
+        assert not files.intact(path, "network", "made again")
+    path.write_bytes(b"")
+    files.record(path)
+    assert files.intact(path, "network", "made again")  # an empty file can be what was written
+
+
+@pytest.mark.parametrize("damaged", ["graph", "head file"])
+@pytest.mark.parametrize("damage", ["cut short", "a byte changed", "record removed"])
+def test_a_damaged_prepared_graph_is_made_again_with_a_warning(home, real_model, tmp_path, damaged, damage):
+    """A cached graph or head file that is not what cleancut wrote (a copy cut short, a flipped bit,
+    an edit) is reported and made again; it used to fail every session until it was deleted."""
+    source = tmp_path / "u2netp.onnx"
+    source.write_bytes(real_model)
+    prepared = models.prepared_graph(source)
+    head_file = prepared.with_suffix(".head.json")
+    graph_bytes, head = prepared.read_bytes(), models.fusion_head(prepared)
+    DAMAGES[damage](prepared if damaged == "graph" else head_file)
+    what = "prepared graph" if damaged == "graph" else "head file"
+    with pytest.warns(RuntimeWarning, match=f"ignoring the damaged {what} .*: made again"):
+        assert models.prepared_graph(source) == prepared
+    assert prepared.read_bytes() == graph_bytes and models.fusion_head(prepared) == head
+    session = new_session(source, backend="onnxruntime-cpu")  # no warning now: the pair is whole again
+    assert session.predict([np.zeros((40, 30, 3), np.uint8)]).shape == (1, 320, 320)
+
+
+def test_a_missing_head_file_is_made_again_quietly(home, real_model, tmp_path):
+    source = tmp_path / "u2netp.onnx"
+    source.write_bytes(real_model)
+    prepared = models.prepared_graph(source)
+    head, head_file = models.fusion_head(prepared), prepared.with_suffix(".head.json")
+    head_file.unlink()
+    assert models.prepared_graph(source) == prepared and models.fusion_head(prepared) == head
 
 
 def test_prepared_graph_leaves_dynamic_sizes_alone(home, tmp_path):
@@ -284,7 +335,6 @@ def test_prepared_graph_leaves_dynamic_sizes_alone(home, tmp_path):
 def test_fusion_head_of_a_small_u2net_like_graph(home, tmp_path):
     """The head split on a graph that ends like U²-Net but whose second side map is no convolution:
     that map stays one channel (taps 1), the first becomes nine taps, and the map is the same."""
-    import numpy as np
     import onnx
     import onnxruntime as ort
     from onnx import TensorProto, helper, numpy_helper

@@ -165,19 +165,15 @@ class OpenVinoBackend:
         if name == "openvino-cpu-bf16" and not cpu_has_bf16(self._core):
             raise BackendUnavailable(f"{name}: this CPU has no bf16 arithmetic")
         self._saliency = SaliencyMaps(graph)
-        made = {"openvino-cpu-bf16": ("bf16", precision.bf16_model_path), "openvino-cpu-int8": ("INT8", precision.int8_model_path)}
-        if name in made:
-            kind, path_of = made[name]
-            graph = path_of(graph)
-            if not graph.is_file():
-                raise BackendUnavailable(f"{name}: no {kind} network for this model yet (run `cleancut quantize`)")
+        if name in precision.NETWORKS:
+            graph = precision.network(name, graph)
         self._model = self._core.read_model(os.fspath(graph))
         # Without the explicit f32 hint OpenVINO silently runs bf16 on CPUs that have it, which
         # moves the mask by several levels; bf16 only where asked for by name. The INT8 network's
         # other layers run as the bf16 one's where the CPU has bf16 (it was chosen that way).
         reduced = name != "openvino-cpu" and cpu_has_bf16(self._core)
-        precision = "bf16" if reduced else "f32"
-        self._config = {"INFERENCE_PRECISION_HINT": precision, "INFERENCE_NUM_THREADS": threads, "PERFORMANCE_HINT": "LATENCY"}
+        self._config = {"INFERENCE_PRECISION_HINT": "bf16" if reduced else "f32", "INFERENCE_NUM_THREADS": threads,
+                        "PERFORMANCE_HINT": "LATENCY"}
         if threads < usable_cpus():
             # OpenVINO pins a model's threads from the first core on: two 1-thread models (lanes,
             # Session.lanes) shared one core of two, 85 ms per u2netp image instead of 44.

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import mmap
 import os
 import tempfile
 import warnings
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -60,9 +62,49 @@ def write_atomically(path: Path, data: bytes) -> None:
 
 def install_ir(staged: Path, weights: Path, target: Path) -> None:
     """Move an OpenVINO IR made in a scratch folder (``staged`` .xml, ``weights`` .bin) to ``target``
-    on the same file system: the weights first, so an .xml that exists always has its weights."""
+    on the same file system, recorded (``record``): the weights first, so an .xml that exists
+    always has its weights."""
     os.replace(weights, target.with_suffix(".bin"))
     os.replace(staged, target)
+    record(target.with_suffix(".bin"), target)
+
+
+def _record_file(path: Path) -> Path:
+    return path.with_name(f"{path.name}.crc32")
+
+
+def _fingerprint(path: Path) -> str:
+    """The file's size and CRC-32, read through a memory map (no copy of a 170 MB network; ~30 ms)."""
+    with open(path, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        if size == 0:  # mmap refuses empty files
+            return "0 00000000"
+        with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as view:
+            return f"{size} {zlib.crc32(view):08x}"
+
+
+def record(*paths: Path) -> None:
+    """Note, beside each file, what it holds now, for ``intact`` to check later."""
+    for path in paths:
+        write_atomically(_record_file(path), _fingerprint(path).encode())
+
+
+def intact(path: Path, what: str, remedy: str) -> bool:
+    """Whether the cache file ``path`` still holds what ``record`` noted. Missing: False. Changed
+    since (a copy cut short, a full disk, an edit) or never recorded: False with a warning that
+    names it and says ``remedy``; a damaged cache is never a reason to fail."""
+    if not path.is_file():
+        return False
+    try:
+        if _record_file(path).read_text() == _fingerprint(path):
+            return True
+        reason = "it is not what cleancut wrote there"
+    except FileNotFoundError:
+        reason = "there is no record of what cleancut wrote there"
+    except (OSError, ValueError) as e:  # ValueError: a record that is not text
+        reason = str(e)
+    warnings.warn(f"ignoring the damaged {what} {path} ({reason}): {remedy}", RuntimeWarning, stacklevel=3)
+    return False
 
 
 def read_json_object(path: Path, what: str) -> dict:

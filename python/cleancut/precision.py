@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from . import backends, models, refine
-from .files import read_json_object, write_atomically
+from .files import intact, read_json_object, write_atomically
 from .prepare import prepare
 
 log = logging.getLogger(__name__)
@@ -57,6 +57,23 @@ def int8_model_path(graph: Path) -> Path:
 def bf16_model_path(graph: Path) -> Path:
     """Where the bf16-with-fp32-islands network made from a prepared graph lives (next to it)."""
     return graph.with_name(f"{graph.stem}-bf16.xml")
+
+
+# The reduced-precision backends that run a network `cleancut quantize` made: (its kind, its path).
+NETWORKS = {"openvino-cpu-bf16": ("bf16", bf16_model_path), "openvino-cpu-int8": ("INT8", int8_model_path)}
+
+
+def network(backend: str, graph: Path) -> Path:
+    """The network ``backend`` (a key of NETWORKS) runs for ``graph``; BackendUnavailable where it
+    is not made yet, or was damaged since (with a warning): `cleancut quantize` makes it."""
+    kind, path_of = NETWORKS[backend]
+    path = path_of(graph)
+    if not path.is_file():
+        raise backends.BackendUnavailable(f"{backend}: no {kind} network for this model yet (run `cleancut quantize`)")
+    remedy = f"run `cleancut quantize` to make it again ({backend} is not used until then)"
+    if not all(intact(p, f"{kind} network", remedy) for p in (path.with_suffix(".bin"), path)):
+        raise backends.BackendUnavailable(f"{backend}: its {kind} network {path} is damaged (run `cleancut quantize` to make it again)")
+    return path
 
 
 def make_networks(graph: Path, calibration: Sequence[np.ndarray], size: tuple[int, int], threads: int):
@@ -112,12 +129,12 @@ def evaluate(graph: Path, threads: int, held_out: Sequence[np.ndarray], size: tu
 def fp16_model_path(graph: Path) -> Path:
     """The graph with fp16 weights and arithmetic (float inputs and outputs), made once."""
     target = graph.with_name(f"{graph.stem}-fp16.onnx")
-    if not target.is_file():
+    if not intact(target, "fp16 graph", "made again"):
         import onnx
         from onnxruntime.transformers.float16 import convert_float_to_float16
 
         half = convert_float_to_float16(onnx.load(str(graph)), keep_io_types=True)
-        write_atomically(target, half.SerializeToString())
+        models.cache_file(target, half.SerializeToString())
     return target
 
 
@@ -144,13 +161,26 @@ def load_verdicts(graph: Path, threads: int) -> list[Verdict]:
         return []
 
 
+def runnable(backend: str, graph: Path) -> bool:
+    """Whether a measured variant can run: the network it runs, if `cleancut quantize` made one, is
+    still there and undamaged (a warning says so where it is damaged)."""
+    if backend in NETWORKS:
+        try:
+            network(backend, graph)
+        except backends.BackendUnavailable:
+            return False
+    return True
+
+
 def qualified(graph: Path, threads: int) -> list[str]:
+    """The variants whose masks stayed within MAX_MAE here."""
     return [v.backend for v in load_verdicts(graph, threads) if v.qualifies]
 
 
 def fastest(graph: Path, threads: int) -> Verdict | None:
-    """The fastest measured variant whose masks are still usable (mean error <= FAST_MAX_MEAN_MAE)."""
-    usable = [v for v in load_verdicts(graph, threads) if v.median_ms is not None and v.mae_mean <= FAST_MAX_MEAN_MAE]
+    """The fastest runnable variant whose masks are still usable (mean error <= FAST_MAX_MEAN_MAE)."""
+    usable = [v for v in load_verdicts(graph, threads)
+              if v.median_ms is not None and v.mae_mean <= FAST_MAX_MEAN_MAE and runnable(v.backend, graph)]
     return min(usable, key=lambda v: v.median_ms) if usable else None
 
 

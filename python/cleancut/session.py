@@ -58,7 +58,7 @@ class Session:
             wanted = self._fastest_measured(graph, threads)
         try:
             if wanted == backends.AUTO:  # the prepared graph's name carries the model's md5
-                qualified = reduced.qualified(graph, threads)
+                qualified = [name for name in reduced.qualified(graph, threads) if reduced.runnable(name, graph)]
                 wanted = backends.choose(graph, graph.stem, threads, (320, 320), models.cache_dir() / "backends.json", qualified)
             self._backend = backends.load(wanted, graph, threads)
         except backends.BackendUnavailable as e:
