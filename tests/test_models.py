@@ -305,6 +305,30 @@ def test_a_damaged_prepared_graph_is_made_again_with_a_warning(home, real_model,
     assert session.predict([np.zeros((40, 30, 3), np.uint8)]).shape == (1, 320, 320)
 
 
+def test_sessions_starting_together_prepare_a_model_once(home, real_model, tmp_path, monkeypatch):
+    """Workers starting at once on a fresh cache (a server's, Ray's): one prepares the graph, the
+    others wait and take it, without mistaking it half-written for damaged (filterwarnings=error)."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    source = tmp_path / "u2netp.onnx"
+    source.write_bytes(real_model)
+    prepare, made, start = models._prepare, [], threading.Barrier(4)
+
+    def counted(*args):
+        made.append(args)
+        prepare(*args)
+
+    monkeypatch.setattr(models, "_prepare", counted)
+    def worker(_):
+        start.wait()
+        return models.prepared_graph(source)
+
+    with ThreadPoolExecutor(4) as workers:
+        graphs = list(workers.map(worker, range(4)))
+    assert len(made) == 1 and len(set(graphs)) == 1 and models.fusion_head(graphs[0])
+
+
 def test_a_missing_head_file_is_made_again_quietly(home, real_model, tmp_path):
     source = tmp_path / "u2netp.onnx"
     source.write_bytes(real_model)

@@ -17,13 +17,14 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from .errors import ModelError
-from .files import intact, record, write_atomically
+from .files import intact, locked, record, write_atomically
 
 log = logging.getLogger(__name__)
 
@@ -230,8 +231,24 @@ def prepared_graph(path: Path) -> Path:
     the same centres under the name ONNX Runtime runs fastest (see _half_pixel_upsampling), and
     U²-Net's fusion head left to the native core (see _split_fusion_head, fusion_head)."""
     target = cache_dir() / "prepared" / f"{md5_of(path)}-prepared-v{PREPARATION}.onnx"
-    if _is_usable(target):
-        return target
+    return made_once(target, _is_usable, lambda: _prepare(path, target))
+
+
+def made_once(target: Path, usable: Callable[[Path], bool], make: Callable[[], None]) -> Path:
+    """``target``, made by ``make`` unless it is ``usable`` already. One process (or thread) makes
+    it while the others wait and take it: each would otherwise make it again (2.4 s for U²-Net),
+    and could find another's file before its record, and take it for damaged."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)  # for the lock file
+    except OSError:
+        pass  # a read-only cache: usable as it is, else cache_file says what cannot be written
+    with locked(target.with_name(f"{target.name}.lock")):
+        if not usable(target):
+            make()
+    return target
+
+
+def _prepare(path: Path, target: Path) -> None:
     import onnx
 
     model = onnx.load(os.fspath(path))
@@ -245,7 +262,6 @@ def prepared_graph(path: Path) -> Path:
     # The graph first: a graph whose head file is missing or unreadable is made again.
     cache_file(target, model.SerializeToString())
     cache_file(_head_file(target), json.dumps(head).encode())
-    return target
 
 
 def fusion_head(graph: Path) -> dict | None:
@@ -323,8 +339,10 @@ def gpu_graph(graph: Path) -> Path:
     if not head:
         return graph
     target = graph.with_name(f"{graph.stem}-gpu.onnx")
-    if _is_usable(target):
-        return target
+    return made_once(target, _is_usable, lambda: _with_head(graph, head, target))
+
+
+def _with_head(graph: Path, head: dict, target: Path) -> None:
     import onnx
     from onnx import helper, numpy_helper
 
@@ -363,7 +381,6 @@ def gpu_graph(graph: Path) -> Path:
     model.graph.output.append(helper.make_tensor_value_info("saliency", element_type, None))
     cache_file(target, model.SerializeToString())
     cache_file(_head_file(target), json.dumps(None).encode())
-    return target
 
 
 def _conv_as_taps(graph, conv, constants: dict) -> float | None:
