@@ -1,5 +1,6 @@
 """Inference backends: same mask as ONNX Runtime fp32, measured choice, its cache, loud failures."""
 
+import copy
 import json
 import logging
 import platform
@@ -274,3 +275,34 @@ print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024)
 def test_unknown_backend_name(model_path):
     with pytest.raises(backends.BackendUnavailable, match="unknown backend"):
         Session(model_path, backend="tpu")
+
+
+class _BatchSizes:
+    """A backend stand-in that records the batch sizes it is given."""
+
+    def __init__(self, name: str, backend=None):
+        self.name, self.sizes, self._backend = name, [], backend
+
+    def infer(self, batch):
+        self.sizes.append(len(batch))
+        return self._backend.infer(batch) if self._backend else np.zeros((len(batch), 320, 320), np.float32)
+
+
+@pytest.mark.parametrize("name", ["onnxruntime-cpu", "openvino-cpu"])
+def test_cpu_backends_take_a_batch_one_image_at_a_time(model_path, name):
+    """The same maps as one predict() per image, the runtime only ever given batch 1: on CPUs a
+    batch costs the same per image, but the runtimes keep memory for the largest batch they ran."""
+    session = Session(model_path, backend=name)
+    images = [PHOTOS[name][:rows] for name, rows in zip(["astronaut", "chelsea", "coffee", "rocket"], (301, 187, 64, 512))]
+    one_by_one = np.concatenate([session.predict([image]) for image in images])
+    session._backend = _BatchSizes(name, session._backend)
+    assert np.array_equal(session.predict(images), one_by_one)
+    assert session._backend.sizes == [1] * len(images)
+
+
+def test_gpu_backends_take_a_batch_whole(session):
+    """A GPU network's throughput grows with the batch (H100: 2.5-5.6x batch 1), so it gets all of it."""
+    gpu = copy.copy(session)
+    gpu._backend = _BatchSizes("onnxruntime-cuda")
+    assert gpu.predict([PHOTOS["coffee"]] * 5).shape == (5, 320, 320)
+    assert gpu._backend.sizes == [5]
