@@ -383,6 +383,26 @@ def test_lanes_split_the_threads_and_run_side_by_side_with_the_same_masks(model_
         assert np.abs(got - want).max() <= 1e-5
 
 
+def test_lanes_are_kept_by_thread_count_and_reused_for_every_count(model_path, monkeypatch):
+    """Each CPU lane holds its own network, so lanes are made per thread count (a power of two),
+    not per count of lanes: 8 threads asked for every count from 2 to 8 hold 8 + 4 + 2 lanes, not 35."""
+    from cleancut import backends
+
+    session = cleancut.new_session(model_path, backend="onnxruntime-cpu", threads=8)
+    loaded = []
+
+    def load(name, graph, threads):
+        loaded.append(threads)
+        return object()
+
+    monkeypatch.setattr(backends, "load", load)
+    lanes = {count: session.lanes(count) for count in range(2, 9)}
+    assert [[lane.threads for lane in lanes[count]] for count in (2, 3, 4, 5, 8)] == [[4] * 2, [2] * 3, [2] * 4, [1] * 5, [1] * 8]
+    assert sorted(loaded) == [1] * 8 + [2] * 4 + [4] * 2
+    assert lanes[3] == lanes[4][:3] and lanes[5] == lanes[8][:5] and session.lanes(2) == lanes[2], "kept and reused"
+    assert session.lanes(9) == lanes[8] and session.lanes(1) == [session]
+
+
 def test_remove_batch_lanes_are_kept_threads_that_concurrent_calls_share(session):
     """Lane threads start once (fresh ones per call cost thousands of page faults) and calls from
     several threads at once share them, each getting its own results."""
