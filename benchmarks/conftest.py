@@ -72,12 +72,12 @@ def reduced_precision(model_path, table):
     import subprocess
     import sys
 
-    from cleancut import backends, models, precision
+    from cleancut import models, precision
 
-    graph, threads = models.prepared_graph(model_path), backends.usable_cpus()
-    if not precision.load_verdicts(graph, threads):
+    graph = models.prepared_graph(model_path)
+    if not precision.load_verdicts(graph):
         subprocess.run([sys.executable, "-m", "cleancut", "quantize"], check=True, capture_output=True)
-    verdicts = precision.load_verdicts(graph, threads)
+    verdicts = precision.load_verdicts(graph)
     table.notes.append("Reduced precision (`cleancut quantize`, held-out photos, full-size mask error vs its fp32 backend): " + "; ".join(
         f"{v.backend} {v.speedup:.2f}x, worst {v.mae_max:.2f}/255 ({'qualifies' if v.qualifies else 'not used by auto'})"
         for v in verdicts if v.median_ms is not None) + ".")

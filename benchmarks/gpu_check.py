@@ -120,7 +120,7 @@ def main() -> int:
     # Reduced precision the way users get it: measured against its fp32 backend (what `cleancut
     # quantize` does), then auto-selection picks it only if its masks stay within the bound.
     verdicts = precision.evaluate(graph, threads, held_out, (320, 320))
-    precision.save(graph, threads, verdicts)
+    precision.save(graph, verdicts)
     for v in verdicts:
         if v.median_ms is None:
             print(f"{v.backend}: unavailable ({v.note})")

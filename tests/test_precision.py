@@ -161,15 +161,24 @@ def test_int8_network_on_a_cpu_without_bf16(graph, model_path, monkeypatch):
 def test_auto_selection_considers_only_variants_within_the_bound(cache, graph, quantized):
     if not cpu_has_bf16():
         pytest.skip("this CPU has no bf16 arithmetic")
-    threads = backends.usable_cpus()
     for network in (precision.bf16_model_path(graph), precision.int8_model_path(graph)):
         copy_network(quantized, cache, network)
-    precision.save(graph, threads, [verdict("openvino-cpu-bf16", 50.0, 0.5, 1.5), verdict("openvino-cpu-int8", 30.0, 40.0, 80.0)])
-    assert precision.qualified(graph, threads) == ["openvino-cpu-bf16"]
+    precision.save(graph, [verdict("openvino-cpu-bf16", 50.0, 0.5, 1.5), verdict("openvino-cpu-int8", 30.0, 40.0, 80.0)])
+    assert precision.qualified(graph) == ["openvino-cpu-bf16"]
     Session(cache / "u2netp.onnx")
     (decision,) = json.loads((cache / "backends.json").read_text()).values()
     measured = {row["backend"] for row in decision["table"]}
     assert "openvino-cpu-bf16" in measured and "openvino-cpu-int8" not in measured
+
+
+def test_verdicts_hold_at_any_thread_count(cache, graph, quantized):
+    """A mask's error does not depend on the threads: a session on one thread (a Ray actor's CPU)
+    also considers what `cleancut quantize` found within the bound, timed at its own threads."""
+    copy_network(quantized, cache, precision.int8_model_path(graph))
+    precision.save(graph, [verdict("openvino-cpu-int8", 30.0, 0.5, 1.0)])
+    Session(cache / "u2netp.onnx", threads=1)
+    ((key, decision),) = json.loads((cache / "backends.json").read_text()).items()
+    assert json.loads(key)["threads"] == 1 and "openvino-cpu-int8" in {row["backend"] for row in decision["table"]}
 
 
 @pytest.mark.parametrize("damaged", [".xml", ".bin"])
@@ -177,10 +186,9 @@ def test_a_damaged_quantized_network_is_left_out_with_a_warning(cache, graph, qu
     """A network `cleancut quantize` made, damaged since: auto-selection warns and picks among the
     others; asked for by name, it is a clear error that says how to make it again. (It used to
     fail every session with the runtime's parse error until the file was deleted.)"""
-    threads = backends.usable_cpus()
     network = precision.int8_model_path(graph)
     copy_network(quantized, cache, network)
-    precision.save(graph, threads, [verdict("openvino-cpu-int8", 30.0, 0.5, 1.0)])
+    precision.save(graph, [verdict("openvino-cpu-int8", 30.0, 0.5, 1.0)])
     assert Session(cache / "u2netp.onnx", backend="openvino-cpu-int8").backend == "openvino-cpu-int8"
     part = network.with_suffix(damaged)
     part.write_bytes(part.read_bytes()[:-1000])
@@ -201,7 +209,7 @@ def test_precision_fast_takes_the_fastest_usable_variant_and_logs_its_error(cach
         pytest.skip("this CPU has no bf16 arithmetic")
     copy_network(quantized, cache, precision.bf16_model_path(graph))
     # int8 is faster but its masks are broken (mean error over the usable bound): bf16 is taken.
-    precision.save(graph, backends.usable_cpus(), [verdict("openvino-cpu-bf16", 50.0, 4.5, 9.5), verdict("openvino-cpu-int8", 30.0, 46.0, 80.0)])
+    precision.save(graph, [verdict("openvino-cpu-bf16", 50.0, 4.5, 9.5), verdict("openvino-cpu-int8", 30.0, 46.0, 80.0)])
     with caplog.at_level(logging.WARNING, logger="cleancut.session"):
         session = Session(cache / "u2netp.onnx", precision="fast")
     assert session.backend == "openvino-cpu-bf16"
@@ -211,7 +219,7 @@ def test_precision_fast_takes_the_fastest_usable_variant_and_logs_its_error(cach
 def test_unreadable_verdicts_are_ignored_with_a_warning(cache, graph):
     (cache / "precision.json").write_text("{not json")
     with pytest.warns(RuntimeWarning, match="ignoring the unreadable reduced-precision verdicts file"):
-        assert precision.load_verdicts(graph, 2) == [] and precision.qualified(graph, 2) == []
+        assert precision.load_verdicts(graph) == [] and precision.qualified(graph) == []
     with pytest.warns(RuntimeWarning, match="reduced-precision verdicts"):
         assert Session(cache / "u2netp.onnx").backend in backends.NAMES
 
@@ -230,7 +238,7 @@ def test_cleancut_backends_times_qualified_variants_and_says_how_to_measure_them
     before = table()
     assert before.startswith(("onnxruntime-cpu", "openvino-cpu")) and "openvino-cpu-bf16" not in before
     assert "not measured on this machine yet: `cleancut quantize`" in before
-    precision.save(graph, backends.usable_cpus(), [verdict("openvino-cpu-bf16", 50.0, 0.5, 1.5), verdict("openvino-cpu-int8", 30.0, 40.0, 80.0)])
+    precision.save(graph, [verdict("openvino-cpu-bf16", 50.0, 0.5, 1.5), verdict("openvino-cpu-int8", 30.0, 40.0, 80.0)])
     after = table()
     assert "openvino-cpu-bf16" in after and "openvino-cpu-int8" not in after and "not measured" not in after
 

@@ -40,9 +40,13 @@ def local_ray(model_path):
     ray.shutdown()
 
 
-def test_ray_outputs_equal_single_process_and_report_the_corrupt_file(folder, local_ray, session, tmp_path):
+def test_ray_outputs_equal_single_process_and_report_the_corrupt_file(folder, local_ray, tmp_path):
     import cleancut
     from cleancut.ray import cut_files
+
+    # Each actor runs on the one CPU Ray gives it, and so does the process it is compared with
+    # (the backend chosen for one thread may not be the one chosen for all cores).
+    session = cleancut.new_session(threads=1)
 
     paths = sorted(p for p in folder.rglob("*") if p.is_file())
     out = tmp_path / "out"
@@ -62,13 +66,28 @@ def test_ray_outputs_equal_single_process_and_report_the_corrupt_file(folder, lo
     assert not (out / "odd" / "broken.png").exists()
 
 
+@pytest.mark.parametrize("cpus", [1, 2])
+def test_an_actor_runs_its_network_on_the_cpus_ray_gives_it(local_ray, cpus, tmp_path):
+    """Not on every core of its node: there N actors of N threads each would fight over them."""
+    from cleancut.ray import Cutter
+
+    actor = ray.remote(num_cpus=cpus)(Cutter).remote(str(tmp_path), str(tmp_path / "out"))
+    try:
+        assert ray.get(actor.__ray_call__.remote(lambda cutter: cutter.session.threads)) == cpus
+    finally:
+        ray.kill(actor)
+
+
 def test_files_outside_the_root_are_reported_not_cut(tmp_path):
+    import cleancut
     from cleancut.ray import cut_files
 
     outside = tmp_path / "elsewhere.jpg"
     failures = cut_files([outside], tmp_path / "root", tmp_path / "out")  # nothing left to cut: Ray is not started
     assert list(failures) == [str(outside)] and "not under" in failures[str(outside)]
     assert not (tmp_path / "out").exists()
+    with pytest.raises(cleancut.InvalidInputError, match="cpus_per_actor"):
+        cut_files([outside], tmp_path / "root", tmp_path / "out", cpus_per_actor=0)
 
 
 def test_cli_folder_mode_with_the_ray_engine(folder, tmp_path, model_path):

@@ -322,11 +322,11 @@ def backends_command(threads) -> None:
         graph = models.prepared_graph(models.default_model_path())
     except CleancutError as e:
         raise Fail(str(e)) from None
-    table = backends.measure(graph, threads, (320, 320), backends.candidates(precision.qualified(graph, threads)))
+    table = backends.measure(graph, threads, (320, 320), backends.candidates(precision.qualified(graph)))
     for timing in sorted(table, key=lambda t: (t.median_ms is None, t.median_ms or 0)):
         shown = f"{timing.median_ms:8.1f} ms/image" if timing.median_ms is not None else "   unavailable"
         click.echo(f"{timing.backend:22s} {shown}  {timing.note}")
-    if not precision.load_verdicts(graph, threads):
+    if not precision.load_verdicts(graph):
         click.echo("reduced precision is not measured on this machine yet: `cleancut quantize` measures it, and "
                    f"auto-selection then also considers what keeps the mask within {precision.MAX_MAE:g}/255 of fp32")
 
@@ -362,7 +362,7 @@ def quantize_command(images, model, threads) -> None:
         verdicts = precision.evaluate(graph, threads, held_out, (320, 320))
     except CleancutError as e:
         raise Fail(str(e)) from None
-    precision.save(graph, threads, verdicts)
+    precision.save(graph, verdicts)
     click.echo(f"each against its fp32 backend, on {len(held_out)} held-out photos; auto-selection bound: "
                f"mask error <= {precision.MAX_MAE:g}/255 on each")
     for v in verdicts:

@@ -139,8 +139,10 @@ def fp16_model_path(graph: Path) -> Path:
     return models.made_once(target, lambda path: intact(path, "fp16 graph", "made again"), make)
 
 
-def _key(graph: Path, threads: int) -> str:
-    return backends.machine_key(graph.stem, threads=threads)
+def _key(graph: Path) -> str:
+    """Verdicts hold for this machine and model at any thread count: a mask's error does not
+    depend on it, and auto-selection times the candidates at the session's own threads."""
+    return backends.machine_key(graph.stem)
 
 
 def _stored() -> dict:
@@ -148,16 +150,16 @@ def _stored() -> dict:
     return read_json_object(_verdicts_file(), "reduced-precision verdicts file")
 
 
-def save(graph: Path, threads: int, verdicts: Sequence[Verdict]) -> None:
+def save(graph: Path, verdicts: Sequence[Verdict]) -> None:
     stored = _stored()
-    stored[_key(graph, threads)] = [asdict(v) for v in verdicts]
+    stored[_key(graph)] = [asdict(v) for v in verdicts]
     write_atomically(_verdicts_file(), json.dumps(stored, indent=1).encode())
 
 
-def load_verdicts(graph: Path, threads: int) -> list[Verdict]:
+def load_verdicts(graph: Path) -> list[Verdict]:
     """What `cleancut quantize` measured for this model here ([] if nothing, or the entry is unreadable)."""
     try:
-        return [Verdict(**v) for v in _stored().get(_key(graph, threads), [])]
+        return [Verdict(**v) for v in _stored().get(_key(graph), [])]
     except TypeError:  # an entry that is not a list of verdict records
         return []
 
@@ -173,14 +175,14 @@ def runnable(backend: str, graph: Path) -> bool:
     return True
 
 
-def qualified(graph: Path, threads: int) -> list[str]:
+def qualified(graph: Path) -> list[str]:
     """The variants whose masks stayed within MAX_MAE here."""
-    return [v.backend for v in load_verdicts(graph, threads) if v.qualifies]
+    return [v.backend for v in load_verdicts(graph) if v.qualifies]
 
 
-def fastest(graph: Path, threads: int) -> Verdict | None:
+def fastest(graph: Path) -> Verdict | None:
     """The fastest runnable variant whose masks are still usable (mean error <= FAST_MAX_MEAN_MAE)."""
-    usable = [v for v in load_verdicts(graph, threads)
+    usable = [v for v in load_verdicts(graph)
               if v.median_ms is not None and v.mae_mean <= FAST_MAX_MEAN_MAE and runnable(v.backend, graph)]
     return min(usable, key=lambda v: v.median_ms) if usable else None
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import CleancutError
+from .errors import CleancutError, checked_number
 from .files import cut_outputs, write_atomically
 
 
@@ -25,9 +25,14 @@ class Cutter:
     """The callable class for ``Dataset.map_batches``: loads the model once per actor."""
 
     def __init__(self, root: str, out_dir: str, model: str = "u2netp", options: dict | None = None, precision: str = "fp32") -> None:
-        from .session import session_for
+        import ray
 
-        self.session = session_for(model, precision)
+        from .session import new_session
+
+        # The CPUs Ray gave this actor, not every core of the node: the node's other actors have
+        # theirs (inside an actor the process may still run on all of them).
+        cpus = ray.get_runtime_context().get_assigned_resources().get("CPU", 1)
+        self.session = new_session(model, precision=precision, threads=max(1, int(cpus)))
         self.root, self.out_dir, self.options = Path(root), Path(out_dir), options or {}
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -53,13 +58,17 @@ def cut_files(
     precision: str = "fp32",
     batch_size: int = 8,
     concurrency: int | None = None,
+    cpus_per_actor: int = 1,
     **options: Any,
 ) -> dict[str, str]:
     """Cut ``paths`` (all under ``root``) into ``out_dir`` (same tree, .png) with Ray Data.
     Returns {path: error message} for the files that failed, and for those that would share an
-    output file (not cut). Starts a local Ray if none is up."""
+    output file (not cut). Starts a local Ray if none is up. Each actor runs its network on its
+    ``cpus_per_actor`` CPUs; ``concurrency`` actors (default: as many as the free CPUs allow,
+    one CPU left for reading the files)."""
     import ray
 
+    checked_number("cpus_per_actor", cpus_per_actor, 1)
     outputs, refused = cut_outputs([Path(p) for p in paths], Path(root), Path(out_dir))
     failures = {str(path): message for path, message in refused.items()}
     if not outputs:
@@ -67,13 +76,14 @@ def cut_files(
     if not ray.is_initialized():
         ray.init(runtime_env={"env_vars": {k: v for k, v in os.environ.items() if k.startswith("CLEANCUT_")}})
     dataset = ray.data.read_binary_files([str(p) for p in outputs], include_paths=True)
-    # Each actor holds a CPU; reading the files needs one too, or the pipeline stalls.
-    actors = concurrency or max(1, int(ray.available_resources().get("CPU", 2)) - 1)
+    # Reading the files needs a CPU too, or the pipeline stalls.
+    actors = concurrency or max(1, (int(ray.available_resources().get("CPU", 2)) - 1) // cpus_per_actor)
     results = dataset.map_batches(
         Cutter,
         fn_constructor_kwargs={"root": str(root), "out_dir": str(out_dir), "model": model, "options": options, "precision": precision},
         batch_size=batch_size,
         concurrency=actors,
+        num_cpus=cpus_per_actor,
         batch_format="numpy",
     )
     return failures | {row["path"]: row["error"] for row in results.iter_rows() if row["error"]}

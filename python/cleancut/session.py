@@ -55,10 +55,10 @@ class Session:
             raise ModelError(f"precision must be 'fp32' or 'fast', got {precision!r}")
         wanted = backend or os.environ.get("CLEANCUT_BACKEND") or backends.AUTO
         if precision == "fast" and not backend:
-            wanted = self._fastest_measured(graph, threads)
+            wanted = self._fastest_measured(graph)
         try:
             if wanted == backends.AUTO:  # the prepared graph's name carries the model's md5
-                qualified = [name for name in reduced.qualified(graph, threads) if reduced.runnable(name, graph)]
+                qualified = [name for name in reduced.qualified(graph) if reduced.runnable(name, graph)]
                 wanted = backends.choose(graph, graph.stem, threads, (320, 320), models.cache_dir() / "backends.json", qualified)
             self._backend = backends.load(wanted, graph, threads)
         except backends.BackendUnavailable as e:
@@ -74,8 +74,8 @@ class Session:
         self._lanes_lock = threading.Lock()
 
     @staticmethod
-    def _fastest_measured(graph: Path, threads: int) -> str:
-        verdict = reduced.fastest(graph, threads)
+    def _fastest_measured(graph: Path) -> str:
+        verdict = reduced.fastest(graph)
         if verdict is None:
             raise ModelError("precision='fast': no measured reduced-precision backend with usable masks here (mean error "
                              f"<= {reduced.FAST_MAX_MEAN_MAE:g}/255); `cleancut quantize` measures them on this machine")
