@@ -227,8 +227,8 @@ def remove_batch(
     1024² JPEGs: 240–430 images/s, one remove() at a time ~50). ``batch_size`` images go through
     the network together: that raises a GPU network's own throughput (batch 16–64: 2.5–2.9x batch 1
     in strict fp32, 2.9–5.6x in TF32), but end to end the CPU stages set the pace (batch_size 4
-    about as fast as 1, 8 and 16 slower); CPU networks take them one at a time (Session.infer). Takes remove()'s keywords; the
-    first failing item raises its error."""
+    about as fast as 1, 8 and 16 slower); CPU networks take them one at a time (Session.infer).
+    Takes remove()'s keywords; the first failing item raises its error."""
     if isinstance(items, (str, bytes, bytearray, memoryview, Image.Image)):
         raise InvalidInputError(f"remove_batch takes a sequence of images, got one {type(items).__name__} (use remove() for one image)")
     if not isinstance(items, (Sequence, np.ndarray)):

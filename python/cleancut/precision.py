@@ -128,6 +128,8 @@ def evaluate(graph: Path, threads: int, held_out: Sequence[np.ndarray], size: tu
 
 def fp16_model_path(graph: Path) -> Path:
     """The graph with fp16 weights and arithmetic (float inputs and outputs), made once."""
+    target = graph.with_name(f"{graph.stem}-fp16.onnx")
+
     def make() -> None:
         import onnx
         from onnxruntime.transformers.float16 import convert_float_to_float16
@@ -135,7 +137,6 @@ def fp16_model_path(graph: Path) -> Path:
         half = convert_float_to_float16(onnx.load(str(graph)), keep_io_types=True)
         models.cache_file(target, half.SerializeToString())
 
-    target = graph.with_name(f"{graph.stem}-fp16.onnx")
     return models.made_once(target, lambda path: intact(path, "fp16 graph", "made again"), make)
 
 
