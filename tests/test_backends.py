@@ -4,6 +4,7 @@ import copy
 import json
 import logging
 import platform
+import shutil
 import subprocess
 import sys
 import threading
@@ -306,3 +307,26 @@ def test_gpu_backends_take_a_batch_whole(session):
     gpu._backend = _BatchSizes("onnxruntime-cuda")
     assert gpu.predict([PHOTOS["coffee"]] * 5).shape == (5, 320, 320)
     assert gpu._backend.sizes == [5]
+
+
+def test_an_unusable_openvino_cache_is_left_out_with_a_warning(tmp_path, monkeypatch, model_path):
+    """OpenVINO removes a cached blob it cannot load and fails where it cannot remove it: another
+    user's cache (its blobs are 0440) or read-only storage stopped every session. Emulated as root
+    with a damaged blob made immutable."""
+    monkeypatch.setenv("CLEANCUT_HOME", str(tmp_path))
+    shutil.copy(model_path, tmp_path / model_path.name)
+    graph = models.prepared_graph(tmp_path / model_path.name)
+    backends.load("openvino-cpu", graph, 2)  # fills the cache
+    blobs = sorted((tmp_path / "openvino").glob("*.blob"))
+    assert blobs
+    for blob in blobs:
+        blob.chmod(0o644)
+        blob.write_bytes(blob.read_bytes()[:1000])
+    try:
+        if subprocess.run(["chattr", "+i", *blobs], capture_output=True).returncode != 0:
+            pytest.skip("this file system cannot make files immutable")
+        with pytest.warns(RuntimeWarning, match=r"OpenVINO's compiled-model cache .* is unusable \(.*cannot remove.*\): compiling without it"):
+            backend = backends.load("openvino-cpu", graph, 2)
+        assert backend.infer(np.zeros((1, 3, 320, 320), np.float32)).shape == (1, 320, 320)
+    finally:
+        subprocess.run(["chattr", "-i", *blobs], capture_output=True)

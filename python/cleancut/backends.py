@@ -196,8 +196,25 @@ class OpenVinoBackend:
             model = self._model.clone()
             height, width = (d or 320 for d in self.input_shape[2:])
             model.reshape({self.input_name: [batch, 3, height, width]})
-            self._requests[batch] = self._core.compile_model(model, "CPU", self._config).create_infer_request()
+            self._requests[batch] = self._compile(model).create_infer_request()
         return self._requests[batch]
+
+    def _compile(self, model):
+        """compile_model, without OpenVINO's compiled-model cache where that cache is unusable:
+        OpenVINO removes a cached blob it cannot load, and fails where it cannot remove it. Its
+        blobs are 0440, so a cache made by another user, or a damaged blob on read-only storage,
+        stopped every session."""
+        try:
+            return self._core.compile_model(model, "CPU", self._config)
+        except RuntimeError as e:
+            cache = self._core.get_property("CACHE_DIR")
+            if not cache:
+                raise
+            self._core.set_property({"CACHE_DIR": ""})
+            compiled = self._core.compile_model(model, "CPU", self._config)  # a model it cannot compile fails again here
+            reason = str(e).strip().splitlines()[-1]
+            warnings.warn(f"OpenVINO's compiled-model cache {cache} is unusable ({reason}): compiling without it", RuntimeWarning, stacklevel=2)
+            return compiled
 
     def infer(self, batch: np.ndarray) -> np.ndarray:
         with self._lock:
