@@ -74,7 +74,8 @@ def _record_file(path: Path) -> Path:
 
 
 def _fingerprint(path: Path) -> str:
-    """The file's size and CRC-32, read through a memory map (no copy of a 170 MB network; ~30 ms)."""
+    """The file's size and CRC-32, read through a memory map: no copy of a big network (U²-Net's
+    170 MB graph: 46 ms from the page cache; u2netp's: 1.3 ms)."""
     with open(path, "rb") as f:
         size = os.fstat(f.fileno()).st_size
         if size == 0:  # mmap refuses empty files
