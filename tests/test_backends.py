@@ -294,7 +294,7 @@ def test_cpu_backends_take_a_batch_one_image_at_a_time(model_path, name):
     """The same maps as one predict() per image, the runtime only ever given batch 1: on CPUs a
     batch costs the same per image, but the runtimes keep memory for the largest batch they ran."""
     session = Session(model_path, backend=name)
-    images = [PHOTOS[name][:rows] for name, rows in zip(["astronaut", "chelsea", "coffee", "rocket"], (301, 187, 64, 512))]
+    images = [PHOTOS[photo][:rows] for photo, rows in zip(["astronaut", "chelsea", "coffee", "rocket"], (301, 187, 64, 512))]
     one_by_one = np.concatenate([session.predict([image]) for image in images])
     session._backend = _BatchSizes(name, session._backend)
     assert np.array_equal(session.predict(images), one_by_one)
