@@ -136,6 +136,33 @@ def test_unwritable_output_is_one_line(photo, tmp_path):
     assert not list(tmp_path.glob("**/*.part"))
 
 
+def test_the_output_suffix_picks_the_format(photo, tmp_path):
+    """rembg writes PNG bytes under any name; cleancut writes what the name says, losslessly but
+    for JPEG, and refuses a name it cannot honour before doing any work."""
+    assert run(photo, tmp_path / "ref.png").returncode == 0
+    reference = np.asarray(Image.open(tmp_path / "ref.png"))
+    for name, file_format in [("cut.webp", "WEBP"), ("cut.TIFF", "TIFF"), ("cut", "PNG")]:
+        result = run(photo, tmp_path / name)
+        assert result.returncode == 0, result.stderr
+        with Image.open(tmp_path / name) as written:
+            assert written.format == file_format and np.array_equal(np.asarray(written), reference), name
+
+    assert run(photo, tmp_path / "white.png", "-bgc", 255, 255, 255, 255).returncode == 0
+    assert run(photo, tmp_path / "white.jpg", "-bgc", 255, 255, 255, 255).returncode == 0
+    with Image.open(tmp_path / "white.jpg") as jpeg, Image.open(tmp_path / "white.png") as png:
+        assert jpeg.format == "JPEG" and jpeg.mode == "RGB"
+        assert np.abs(np.asarray(jpeg, np.int16) - np.asarray(png.convert("RGB"), np.int16)).mean() < 2
+    assert run(photo, tmp_path / "mask.jpg", "-om").returncode == 0
+    with Image.open(tmp_path / "mask.jpg") as mask:
+        assert mask.format == "JPEG" and mask.mode == "L"
+
+    for name, args, message in [("cut.jpg", [], b"JPEG has no transparency"), ("see-through.jpg", ["-bgc", 255, 0, 0, 128], b"JPEG has no transparency"),
+                                ("cut.gif", [], b"cannot write .gif files")]:
+        result = run(photo, tmp_path / name, *args)
+        assert result.returncode == 1 and message in result.stderr, result.stderr
+        assert result.stderr.decode().count("\n") == 1 and not (tmp_path / name).exists()
+
+
 def test_missing_input_file(tmp_path):
     result = run(tmp_path / "nope.jpg", tmp_path / "out.png")
     assert result.returncode == 1 and b"cannot read" in result.stderr
@@ -258,6 +285,11 @@ def test_frames_mode_round_trip(tmp_path, model_path):
             cut = np.asarray(image)
             seen = cut[..., 3] > 0
             assert image.size == (32, 24) and seen.any() and np.array_equal(cut[..., :3][seen], frame[seen])
+    as_webp = run("b", 32, 24, "-o", tmp_path / "f-%02d.webp", stdin=frames.tobytes())
+    assert as_webp.returncode == 0, as_webp.stderr
+    for i in range(3):
+        with Image.open(tmp_path / f"f-{i:02d}.webp") as webp, Image.open(tmp_path / f"f-{i:02d}.png") as png:
+            assert webp.format == "WEBP" and np.array_equal(np.asarray(webp), np.asarray(png))
     short = run("b", 32, 24, stdin=frames.tobytes()[:-5])
     assert short.returncode == 1 and b"frame 2 is" in short.stderr
 
@@ -272,6 +304,7 @@ def test_frames_mode_refuses_bad_arguments_in_one_line(tmp_path, model_path):
         (["b", 100_000, 100_000], b"over the limit"),  # refused before reading 30 GB of stdin
         (["b", 32, 24, "--max-pixels", 100], b"over the limit"),
         (["b", 32, 24, "-o", tmp_path / "f-%d.png"], b"f-1.png exists; pass --force"),
+        (["b", 32, 24, "-o", tmp_path / "f-%d.jpg"], b"JPEG has no transparency"),
     ]
     for args, message in cases:
         result = run(*args, stdin=frame * 2)

@@ -58,6 +58,11 @@ def test_drop_cut_compare_and_save(app, session, tmp_path):
         alpha = np.asarray(saved)[..., 3]
         assert saved.mode == "RGBA" and saved.size == (600, 400)
         assert alpha.min() == 0 and alpha.max() == 255
+    window.save_to(tmp_path / "cut.webp")  # the format the name says, losslessly
+    with Image.open(tmp_path / "cut.webp") as saved, Image.open(out) as png:
+        assert saved.format == "WEBP" and np.array_equal(np.asarray(saved), np.asarray(png))
+    window.save_to(tmp_path / "cut.jpg")  # a cut-out has transparency, which JPEG cannot hold
+    assert "JPEG has no transparency" in window.status.text() and not (tmp_path / "cut.jpg").exists()
     window.close()
 
 

@@ -15,7 +15,7 @@ import click
 
 from . import __version__, capabilities, models
 from .decode import DEFAULT_MAX_PIXELS, check_size
-from .encode import DEFAULT_COMPRESS_LEVEL
+from .encode import DEFAULT_COMPRESS_LEVEL, format_for, to_file_format
 from .errors import CleancutError
 from .files import cut_outputs, image_files, write_atomically
 
@@ -64,9 +64,24 @@ def remove_keywords(only_mask, post_process_mask, bgcolor, max_side, erode, dila
             "erode_radius": erode, "dilate_radius": dilate, "edge_blur": edge_blur, **rest}
 
 
-def make_cutter(model, precision, **options):
-    """bytes or an RGB array -> PNG bytes with the given options (the session is loaded once)."""
+def output_format(path: str, options: dict) -> str:
+    """The format an output path names (encode.format_for; PNG for stdout), checked before any work:
+    JPEG cannot hold a cut-out's transparency, only a mask or a cut-out on an opaque background."""
+    try:
+        file_format = "PNG" if path == "-" else format_for(path)
+    except CleancutError as e:
+        raise Fail(str(e)) from None
+    bgcolor = options["bgcolor"]
+    if file_format == "JPEG" and not options["only_mask"] and (bgcolor is None or bgcolor[3] != 255):
+        raise Fail(f"{path}: JPEG has no transparency; write .png or .webp, or fill the background with --bgcolor R G B 255")
+    return file_format
+
+
+def make_cutter(model, precision, file_format="PNG", **options):
+    """bytes or an RGB array -> an image file in ``file_format`` (PNG: cleancut's encoder, at
+    --compress-level) with the given options; the session is loaded once."""
     from .api import remove
+    from .decode import decode
     from .session import session_for
 
     try:
@@ -76,7 +91,10 @@ def make_cutter(model, precision, **options):
     keywords = remove_keywords(**options)
 
     def cut(data) -> bytes:
-        return remove(data, session=session, force_return_bytes=True, **keywords)
+        if file_format == "PNG":
+            return remove(data, session=session, force_return_bytes=True, **keywords)
+        pixels = decode(data, max_pixels=keywords["max_pixels"])  # remove() returns an array for an array
+        return to_file_format(remove(pixels, session=session, **keywords), file_format)
 
     return cut
 
@@ -103,24 +121,26 @@ def cli() -> None:
 @click.option("-f", "--force", is_flag=True, help="overwrite OUTPUT if it exists")
 @cut_options
 def cut_one(input, output, force, **options):
-    """Cut one image ('-' for stdin / stdout)."""
+    """Cut one image ('-' for stdin / stdout). OUTPUT's suffix picks the format: .png (also without
+    a suffix, and on stdout), .webp and .tif (lossless), or .jpg (a mask, or with an opaque --bgcolor)."""
     source, target = Path(input), Path(output)
     if output != "-" and input != "-" and target.exists() and target.resolve() == source.resolve():
         raise Fail(f"refusing to overwrite the input {input}")
     if output != "-" and target.exists() and not force:
         raise Fail(f"{output} exists; pass --force to overwrite it")  # before the work, not only after it
+    file_format = output_format(output, options)
     try:
         data = sys.stdin.buffer.read() if input == "-" else source.read_bytes()
     except OSError as e:
         raise Fail(f"cannot read {input}: {e.strerror or e}") from None
     try:
-        png = make_cutter(**options)(data)
+        cut_out = make_cutter(file_format=file_format, **options)(data)
     except CleancutError as e:
         raise Fail(str(e)) from None
     if output == "-":
-        sys.stdout.buffer.write(png)
+        sys.stdout.buffer.write(cut_out)
     else:
-        write_output(target, png, force)
+        write_output(target, cut_out, force)
 
 
 def _pending(in_dir: Path, out_dir: Path) -> tuple[list[tuple[Path, Path]], dict[Path, str]]:
@@ -229,7 +249,7 @@ def _check_numbered(pattern: str) -> None:
 @cli.command("b")
 @click.argument("width", type=click.IntRange(1))
 @click.argument("height", type=click.IntRange(1))
-@click.option("-o", "--output", "pattern", help="numbered files, e.g. out-%04d.png (default: PNGs to stdout)")
+@click.option("-o", "--output", "pattern", help="numbered files, e.g. out-%04d.png (.webp, .tif, .jpg too; default: PNGs to stdout)")
 @click.option("-f", "--force", is_flag=True, help="overwrite numbered files that exist")
 @cut_options
 def cut_frames(width, height, pattern, force, **options):
@@ -238,11 +258,12 @@ def cut_frames(width, height, pattern, force, **options):
 
     if pattern is not None:
         _check_numbered(pattern)
+    file_format = output_format(pattern or "-", options)
     try:
         check_size(width, height, options["max_pixels"])  # before reading a frame of that size
     except CleancutError as e:
         raise Fail(str(e)) from None
-    cut = make_cutter(**options)
+    cut = make_cutter(file_format=file_format, **options)
     frame_bytes = width * height * 3
     index = 0
     while True:
@@ -252,14 +273,14 @@ def cut_frames(width, height, pattern, force, **options):
         if len(frame) != frame_bytes:
             raise Fail(f"frame {index} is {len(frame)} bytes; a {width}x{height} RGB24 frame is {frame_bytes}")
         try:
-            png = cut(np.frombuffer(frame, np.uint8).reshape(height, width, 3))
+            cut_out = cut(np.frombuffer(frame, np.uint8).reshape(height, width, 3))
         except CleancutError as e:
             raise Fail(f"frame {index}: {e}") from None
         if pattern is None:
-            sys.stdout.buffer.write(png)
+            sys.stdout.buffer.write(cut_out)
             sys.stdout.buffer.flush()
         else:
-            write_output(Path(pattern % index), png, force)
+            write_output(Path(pattern % index), cut_out, force)
         index += 1
 
 

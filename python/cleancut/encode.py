@@ -8,15 +8,17 @@ runs join into one zlib stream, as pigz does. Only the framing is Python.
 
 from __future__ import annotations
 
+import io
 import struct
 import zlib
 from collections.abc import Callable
+from pathlib import PurePath
 
 import numpy as np
 from PIL import Image
 
 from . import _native
-from .errors import checked_number
+from .errors import InvalidInputError, checked_number
 from .pools import BANDS
 
 try:
@@ -42,6 +44,37 @@ def adler32_combine(first: int, second: int, second_length: int) -> int:
 def to_pil(pixels: np.ndarray) -> Image.Image:
     """HxW -> 'L', HxWx4 -> 'RGBA' (a copy owned by Pillow)."""
     return Image.fromarray(pixels, "L" if pixels.ndim == 2 else "RGBA")
+
+
+# Output files by suffix: PNG is cleancut's own encoder; the rest are Pillow's, lossless but JPEG.
+FILE_FORMATS = {".png": "PNG", ".webp": "WEBP", ".tif": "TIFF", ".tiff": "TIFF", ".jpg": "JPEG", ".jpeg": "JPEG"}
+_PILLOW_OPTIONS = {"WEBP": {"lossless": True, "exact": True}, "TIFF": {"compression": "tiff_adobe_deflate"}, "JPEG": {"quality": 95}}
+
+
+def format_for(path: str) -> str:
+    """The FILE_FORMATS value a file name's suffix names (PNG without a suffix); InvalidInputError
+    for other suffixes, rather than PNG bytes under a name that says otherwise."""
+    suffix = PurePath(path).suffix.lower()
+    if not suffix:
+        return "PNG"
+    if suffix not in FILE_FORMATS:
+        raise InvalidInputError(f"cannot write {suffix} files: name the output .png, .webp, .tif or .jpg")
+    return FILE_FORMATS[suffix]
+
+
+def to_file_format(pixels: np.ndarray, file_format: str) -> bytes:
+    """uint8 HxW or HxWx4 -> an image file in ``file_format`` (a FILE_FORMATS value). JPEG has no
+    alpha channel, so an RGBA image must be opaque (a cut-out on an opaque ``bgcolor``)."""
+    if file_format == "PNG":
+        return to_png(pixels)
+    image = to_pil(pixels)
+    if file_format == "JPEG" and image.mode == "RGBA":
+        if pixels[..., 3].min() < 255:
+            raise InvalidInputError("JPEG has no transparency: write PNG, WebP or TIFF, or fill the background with an opaque bgcolor")
+        image = image.convert("RGB")
+    buffer = io.BytesIO()
+    image.save(buffer, file_format, **_PILLOW_OPTIONS[file_format])
+    return buffer.getvalue()
 
 
 def _chunk(kind: bytes, body: bytes) -> bytes:

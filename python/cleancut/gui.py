@@ -112,7 +112,7 @@ class MainWindow(QMainWindow):
         self.slider.setRange(0, 100)
         self.slider.setValue(50)
         self.slider.valueChanged.connect(self._split)
-        self.open_button, self.save_button, self.colour_button = QPushButton("Open…"), QPushButton("Save PNG…"), QPushButton("Background…")
+        self.open_button, self.save_button, self.colour_button = QPushButton("Open…"), QPushButton("Save…"), QPushButton("Background…")
         self.hard_edges, self.soft_edges = QCheckBox("Hard edges (rembg post-processing)"), QCheckBox("Soften edges")
         self.clean_colours = QCheckBox("Clean edge colours")
         self.progress = QProgressBar()
@@ -166,15 +166,16 @@ class MainWindow(QMainWindow):
         self.pool.start(job)
 
     def save_to(self, path: Path) -> None:
-        from .encode import to_png
+        """Save the cut-out in the format the file name's suffix names (PNG without one)."""
+        from .encode import format_for, to_file_format
 
         if self.result is None:
             self.status.setText("Nothing to save yet")
             return
         try:
-            write_atomically(Path(path), to_png(self.result))
-        except OSError as e:
-            self.status.setText(f"Could not save {path}: {e.strerror or e}")
+            write_atomically(Path(path), to_file_format(self.result, format_for(str(path))))
+        except (CleancutError, OSError) as e:
+            self.status.setText(f"Could not save {path}: {getattr(e, 'strerror', None) or e}")
             return
         self.status.setText(f"Saved {path}")
 
@@ -209,7 +210,7 @@ class MainWindow(QMainWindow):
             self.open_path(Path(path))
 
     def _choose_save(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save PNG", "cutout.png", "PNG (*.png)")
+        path, _ = QFileDialog.getSaveFileName(self, "Save", "cutout.png", "Images (*.png *.webp *.tif *.tiff *.jpg *.jpeg)")
         if path:
             self.save_to(Path(path))
 
