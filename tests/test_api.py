@@ -305,9 +305,18 @@ def test_compress_level_trades_speed_for_size_losslessly(session):
             cleancut.remove(data, session=session, compress_level=bad)
 
 
-def test_bad_bgcolor(session):
-    with pytest.raises(InvalidInputError, match="bgcolor"):
-        cleancut.remove(PHOTOS["coffee"], session=session, bgcolor=(1, 2))
+@pytest.mark.parametrize("bgcolor", [(1, 2), (1, 2, 3, 256), (1.5, 2, 3), (True, 2, 3), "1234", b"\x01\x02\x03", 7, {1, 2, 3}])
+def test_bad_bgcolor(session, bgcolor):
+    """Refused in words, not truncated or read character by character (1.5 was taken as 1, "1234" as (1, 2, 3, 4))."""
+    with pytest.raises(InvalidInputError, match="bgcolor must be 3 or 4 integers"):
+        cleancut.remove(PHOTOS["coffee"], session=session, bgcolor=bgcolor)
+
+
+def test_bgcolor_takes_any_integer_sequence(session):
+    image = PHOTOS["coffee"]
+    expected = cleancut.remove(image, session=session, bgcolor=(10, 20, 30, 255))
+    for same in ([10, 20, 30], np.array([10, 20, 30, 255]), (np.uint8(10), np.int64(20), 30)):
+        assert np.array_equal(cleancut.remove(image, session=session, bgcolor=same), expected)
 
 
 @pytest.mark.parametrize("keywords", [

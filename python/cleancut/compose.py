@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 
 import numpy as np
@@ -14,15 +15,11 @@ def parse_bgcolor(bgcolor: Sequence[int] | None) -> tuple[int, int, int, int] | 
     """rembg's bgcolor: (r, g, b, a) in 0..255; (r, g, b) means opaque."""
     if bgcolor is None:
         return None
-    try:
-        values = tuple(int(v) for v in bgcolor)
-    except (TypeError, ValueError) as e:
-        raise InvalidInputError(f"bgcolor must be 3 or 4 integers in 0..255, got {bgcolor!r}") from e
-    if len(values) == 3:
-        values += (255,)
-    if len(values) != 4 or not all(0 <= v <= 255 for v in values):
+    # Integers only: int() would have taken 1.5 as 1, and the string "1234" as (1, 2, 3, 4).
+    values = tuple(bgcolor) if isinstance(bgcolor, (Sequence, np.ndarray)) and not isinstance(bgcolor, (str, bytes)) else ()
+    if len(values) not in (3, 4) or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) and 0 <= v <= 255 for v in values):
         raise InvalidInputError(f"bgcolor must be 3 or 4 integers in 0..255, got {bgcolor!r}")
-    return values  # type: ignore[return-value]
+    return tuple(int(v) for v in values) + (255,) * (4 - len(values))  # type: ignore[return-value]
 
 
 def cutout(
