@@ -112,13 +112,16 @@ def png_header_claiming(width, height):
         ({"files": {"nofile": ("a.png", b"x")}}, 400, "'file' field"),
         ({"content": photo_bytes(3), "params": {"a": "true", "af": "300"}}, 400, "alpha_matting_foreground_threshold"),
         ({"content": photo_bytes(3), "params": {"bgc": "1,2"}}, 400, "bgcolor"),
+        ({"content": photo_bytes(3), "params": {"bgc": "[1.5, 2, 3]"}}, 400, "bgcolor"),
+        ({"content": photo_bytes(3), "headers": {"content-type": "multipart/form-data; boundary=xyz"}}, 400,
+         "malformed multipart body: Invalid multipart data"),
         ({"content": photo_bytes(3), "params": {"om": "maybe"}}, 400, "true or false"),
         ({"content": photo_bytes(3), "params": {"model": "u2net"}}, 400, "runs the model"),
         ({"content": photo_bytes(3), "params": {"max_side": "0"}}, 400, "max_side"),
         ({"content": photo_bytes(3), "params": {"compress_level": "10"}}, 400, "compress_level"),
     ],
     ids=["upload-too-big", "too-many-pixels", "text-body", "text-file", "corrupt", "empty", "no-file-field",
-         "bad-matting-threshold", "bad-bgcolor", "bad-flag", "other-model", "bad-max-side", "bad-compress-level"],
+         "bad-matting-threshold", "bad-bgcolor", "float-bgcolor", "malformed-multipart", "bad-flag", "other-model", "bad-max-side", "bad-compress-level"],
 )
 def test_errors_are_json_4xx(server, request_args, status, message):
     response = httpx.post(f"{server}/api/remove", **request_args)

@@ -261,7 +261,7 @@ def create_app(config: ServerConfig | None = None, session: Session | None = Non
             try:
                 form = await request.form()
             except Exception as e:
-                raise _error(400, f"malformed multipart body: {e}") from None
+                raise _error(400, f"malformed multipart body: {getattr(e, 'detail', e)}") from None
             try:
                 upload = form.get("file")
                 if not isinstance(upload, UploadFile):
