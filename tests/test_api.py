@@ -456,9 +456,9 @@ def test_remove_batch_spreads_images_over_the_cores_when_the_lanes_share_a_backe
 def test_remove_batch_raises_the_first_failing_item_in_order(session):
     items = [PHOTOS["coffee"], b"not an image", PHOTOS["chelsea"], np.zeros((2, 3, 4, 5), np.uint8)] * 2
     for batch_size in (1, 2, len(items)):  # the last: one lane, its images spread over the cores
-        with pytest.raises(ImageDecodeError):
+        with pytest.raises(ImageDecodeError, match="^item 1: cannot identify"):
             cleancut.remove_batch(items, session=session, batch_size=batch_size)
-    with pytest.raises(InvalidInputError):
+    with pytest.raises(InvalidInputError, match="^item 1: arrays must be HxW or HxWxC"):
         cleancut.remove_batch(items[2:], session=session)
 
 

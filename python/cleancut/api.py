@@ -228,7 +228,8 @@ def remove_batch(
     the network together: that raises a GPU network's own throughput (batch 16–64: 2.5–2.9x batch 1
     in strict fp32, 2.9–5.6x in TF32), but end to end the CPU stages set the pace (batch_size 4
     about as fast as 1, 8 and 16 slower); CPU networks take them one at a time (Session.infer).
-    Takes remove()'s keywords; the first failing item raises its error."""
+    Takes remove()'s keywords; the first failing item raises its error (an image that cannot be
+    decoded: the message starts with "item N: ")."""
     if isinstance(items, (str, bytes, bytearray, memoryview, Image.Image)):
         raise InvalidInputError(f"remove_batch takes a sequence of images, got one {type(items).__name__} (use remove() for one image)")
     if not isinstance(items, (Sequence, np.ndarray)):
@@ -270,6 +271,12 @@ def remove_batch(
     failures: dict[int, BaseException] = {}
     lock = threading.Lock()
 
+    def decoded(index: int) -> np.ndarray:
+        try:
+            return decode(items[index], max_pixels=max_pixels, max_side=max_side)
+        except InvalidInputError as e:  # say which of the many images it is
+            raise type(e)(f"item {index}: {e}") from e
+
     def run_lane(lane: Session) -> None:
         while True:
             with lock:
@@ -278,7 +285,7 @@ def remove_batch(
                     return
             chunk = items[start : start + batch_size]
             try:
-                images = list(each(lambda item: decode(item, max_pixels=max_pixels, max_side=max_side), chunk))
+                images = list(each(decoded, range(start, start + len(chunk))))
                 saliency = lane.predict(images, threads=1 if len(lanes) > 1 else None)  # others use the cores
                 results[start : start + len(chunk)] = list(each(output, chunk, images, saliency))
             except Exception as e:  # re-raised below, in item order
