@@ -1,6 +1,7 @@
 """remove(): rembg parity on real photos, return types, options, and bad input."""
 
 import io
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -451,6 +452,27 @@ def test_remove_batch_spreads_images_over_the_cores_when_the_lanes_share_a_backe
         results = cleancut.remove_batch(items, session=session, batch_size=batch_size)
         assert decoded_on == {threads}, "one image per chunk stays in its lane"
         assert results == [cleancut.remove(item, session=session) for item in items]
+
+
+def test_a_session_made_before_a_fork_still_cuts_the_same_in_the_child(session):
+    """The runtimes' worker threads are not copied by fork (README, Processes): the child's cuts
+    must still come out, and the same, not hang. It leaves by os._exit, as multiprocessing does:
+    a normal exit hangs in ONNX Runtime's own teardown."""
+    import signal
+
+    items = [PHOTOS["coffee"], PHOTOS["chelsea"], PHOTOS["coffee"]]
+    expected = [cleancut.remove(items[0], session=session), *cleancut.remove_batch(items, session=session)]
+    read_end, write_end = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child
+        signal.alarm(60)
+        got = [cleancut.remove(items[0], session=session), *cleancut.remove_batch(items, session=session)]
+        os.write(write_end, b"same" if all(np.array_equal(a, b) for a, b in zip(got, expected)) else b"different")
+        os._exit(0)
+    os.close(write_end)
+    _, status = os.waitpid(child, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, "the child hung or crashed"
+    assert os.read(read_end, 16) == b"same"
 
 
 def test_remove_batch_raises_the_first_failing_item_in_order(session):
