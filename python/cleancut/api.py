@@ -238,6 +238,9 @@ def remove_batch(
         except TypeError:
             raise InvalidInputError(f"remove_batch takes a sequence of images, not {type(items).__name__}") from None
     checked_number("batch_size", batch_size, 1)
+    checked_number("max_pixels", max_pixels, 1)  # up front: a bad keyword is not one item's failure
+    if max_side is not None:
+        checked_number("max_side", max_side, 1)
     session = _session(session)
     force_bytes = options.pop("force_return_bytes", False)
     unknown = set(options) - set(inspect.signature(CutOptions.from_keywords).parameters)
