@@ -15,6 +15,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "box_sums.h"
@@ -153,11 +154,20 @@ void estimate_foreground_ml_impl(ImageU8 image, ImageU8 alpha, MutImageU8 dst, i
     float* data;
     float* row(int plane, int64_t y) { return data + (plane * h + y) * stride + 1; }
   };
-  // Levels alternate between two kept scratch buffers (the current one and the one it grows from):
-  // fresh allocations of this size cost more in page faults than the sweeps.
-  auto make_level = [](int64_t h, int64_t w, int index) {
+  // Levels alternate between two buffers (the current one and the one it grows from). Up to
+  // kKeptLevelFloats they are kept scratch: fresh allocations of that size cost more in page faults
+  // than the sweeps. Larger ones are this call's own, freed when it returns, and never zero-filled,
+  // so the last level's pages far from soft alpha are never touched: kept, one 6000x4000 image left
+  // its thread holding 1.2 GB.
+  constexpr size_t kKeptLevelFloats = size_t{16} << 20;  // 64 MiB
+  HugeBuffer owned[2];
+  auto make_level = [&owned](int64_t h, int64_t w, int index) {
     const int64_t stride = w + 1 + kPad;
     const size_t count = static_cast<size_t>(10 * h * stride);
+    if (count > kKeptLevelFloats) {
+      owned[index % 2] = HugeBuffer(count * sizeof(float));  // the level before the previous one is done with
+      return Level{h, w, stride, static_cast<float*>(owned[index % 2].data)};
+    }
     return Level{h, w, stride, index % 2 ? scratch<float, 1>(count) : scratch<float, 0>(count)};
   };
   auto pad_row = [](float* row, int64_t w) {
