@@ -150,6 +150,13 @@ def test_max_side_downscales_first(session):
     assert cleancut.remove(PHOTOS["rocket"], session=session, max_side=100).shape == (67, 100, 4)
 
 
+def test_16_bit_arrays_of_either_byte_order(session):
+    wide = PHOTOS["chelsea"].astype(np.uint16) * 257
+    expected = cleancut.remove(PHOTOS["chelsea"], session=session)
+    for order in ("<u2", ">u2"):  # a big-endian array was refused as "must be uint8 (or uint16), got >u2"
+        assert np.array_equal(cleancut.remove(wide.astype(order), session=session), expected)
+
+
 @pytest.mark.parametrize("mode", ["L", "LA", "La", "P", "PA", "CMYK", "I;16", "I", "F", "1", "RGBA", "RGBa", "YCbCr", "HSV", "LAB"])
 def test_image_modes_decode_to_8bit(session, mode):
     base = Image.fromarray(PHOTOS["chelsea"])

@@ -125,7 +125,7 @@ def _to_8bit_rgb(image: Image.Image) -> Image.Image:
 
 
 def _from_array(array: np.ndarray) -> np.ndarray:
-    if array.dtype == np.uint16:
+    if array.dtype.kind == "u" and array.dtype.itemsize == 2:  # either byte order (">u2" from a FITS or TIFF reader)
         array = (array >> 8).astype(np.uint8)
     if array.dtype != np.uint8:
         raise InvalidInputError(f"arrays must be uint8 (or uint16), got {array.dtype}")
