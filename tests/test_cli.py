@@ -146,6 +146,11 @@ def test_the_output_suffix_picks_the_format(photo, tmp_path):
         assert result.returncode == 0, result.stderr
         with Image.open(tmp_path / name) as written:
             assert written.format == file_format and np.array_equal(np.asarray(written), reference), name
+    # downscaled the same way too (the WebP's photo was once resized apart from the PNG's: up to 231 levels off)
+    assert run(photo, tmp_path / "small.png", "--max-side", 200).returncode == 0
+    assert run(photo, tmp_path / "small.webp", "--max-side", 200).returncode == 0
+    with Image.open(tmp_path / "small.png") as png, Image.open(tmp_path / "small.webp") as webp:
+        assert webp.size == (200, 133) and np.array_equal(np.asarray(webp), np.asarray(png))
 
     assert run(photo, tmp_path / "white.png", "-bgc", 255, 255, 255, 255).returncode == 0
     assert run(photo, tmp_path / "white.jpg", "-bgc", 255, 255, 255, 255).returncode == 0

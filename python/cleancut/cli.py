@@ -93,7 +93,8 @@ def make_cutter(model, precision, file_format="PNG", **options):
     def cut(data) -> bytes:
         if file_format == "PNG":
             return remove(data, session=session, force_return_bytes=True, **keywords)
-        pixels = decode(data, max_pixels=keywords["max_pixels"])  # remove() returns an array for an array
+        # remove() returns an array for an array; decoded as remove() decodes bytes, downscaling included
+        pixels = decode(data, max_pixels=keywords["max_pixels"], max_side=keywords["max_side"])
         return to_file_format(remove(pixels, session=session, **keywords), file_format)
 
     return cut
