@@ -30,6 +30,28 @@ def throughput(session) -> str:
         f"{rate:.1f} at batch {size} ({rate / single:.2f}x)" for size, rate in batched.items()) + " (target >= 3x)"
 
 
+def shape_switch(session) -> str:
+    """The first batch-1 run after batch-8 runs, against a steady batch-1 run (H200, ORT CUDA:
+    0.5-1.8 s once per change of batch size, every change; H200 session 16)."""
+    one = np.random.default_rng(0).standard_normal((1, 3, 320, 320)).astype(np.float32)
+    eight = np.repeat(one, 8, axis=0)
+
+    def ms(batch) -> float:
+        start = time.perf_counter()
+        session.infer(batch)
+        return (time.perf_counter() - start) * 1e3
+
+    for _ in range(3):
+        session.infer(one), session.infer(eight)
+    steady = min(ms(one) for _ in range(5))
+    switches = []
+    for _ in range(3):
+        for _ in range(3):
+            session.infer(eight)
+        switches.append(ms(one))
+    return f"batch 1 steady {steady:.1f} ms, first batch 1 after batch 8: " + ", ".join(f"{t:.1f}" for t in switches) + " ms"
+
+
 def masks(session, photos) -> list[np.ndarray]:
     """Full-size masks, as remove() makes them."""
     return [refine.upsample_mask(session.predict([p])[0], *p.shape[:2]).astype(np.int16) for p in photos]
@@ -49,10 +71,16 @@ def end_to_end(session, side: int) -> str:
     items = [buffer.getvalue()] * 64
 
     def rate(call) -> float:
-        call()
-        start = time.perf_counter()
-        call()
-        return len(items) / (time.perf_counter() - start)
+        """Median of three calls after two warm-ups: on an H200 the first calls of a new image or
+        batch size ran at 26, 63, then 158 img/s (1024², batch_size=8)."""
+        for _ in range(2):
+            call()
+        times = []
+        for _ in range(3):
+            start = time.perf_counter()
+            call()
+            times.append(time.perf_counter() - start)
+        return len(items) / float(np.median(times))
 
     single = rate(lambda: [cleancut.remove(item, session=session) for item in items])
     batched = {size: rate(lambda: cleancut.remove_batch(items, session, batch_size=size)) for size in (1, 8)}
@@ -116,6 +144,7 @@ def main() -> int:
         if max(errors) > 1.0:
             failures.append(f"{name} mask differs from the CPU's by up to {max(errors):.2f}/255")
         print(f"{name}: " + throughput(Session(model, backend=name)))
+        print(f"{name}: " + shape_switch(Session(model, backend=name)))
 
     # Reduced precision the way users get it: measured against its fp32 backend (what `cleancut
     # quantize` does), then auto-selection picks it only if its masks stay within the bound.
