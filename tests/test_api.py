@@ -11,7 +11,7 @@ from PIL import Image
 
 import cleancut
 from cleancut import ImageDecodeError, ImageTooLargeError, InvalidInputError, refine
-from conftest import photos
+from conftest import BatchSizes, photos
 
 PHOTOS = photos()
 
@@ -438,8 +438,9 @@ def test_remove_batch_lanes_are_kept_threads_that_concurrent_calls_share(session
 
 def test_remove_batch_spreads_images_over_the_cores_when_the_lanes_share_a_backend(model_path, monkeypatch):
     """A GPU backend is shared by all lanes, not split: there a chunk's images are decoded and
-    encoded on the item threads (every core), not one after another in their lane. Faked on the
-    CPU by telling the session its backend does not run there."""
+    encoded on the item threads (every core), not one after another in their lane, and every
+    chunk reaches the network at batch_size (see Session.predict's pad_to). Faked on the CPU by
+    telling the session its backend does not run there."""
     from cleancut import api, backends
 
     session = cleancut.new_session(model_path, backend="onnxruntime-cpu", threads=2)
@@ -454,11 +455,15 @@ def test_remove_batch_spreads_images_over_the_cores_when_the_lanes_share_a_backe
     real_decode = api.decode
     monkeypatch.setattr(api, "decode", decode)
     items = [png_bytes(Image.fromarray(PHOTOS[name]), "JPEG") for name in ("coffee", "chelsea", "rocket", "astronaut", "retina")]
-    for batch_size, threads in ((1, "cleancut-lane"), (2, "cleancut-item"), (8, "cleancut-item")):
+    expected = [cleancut.remove(item, session=session) for item in items]
+    session._backend = BatchSizes(session.backend, session._backend)
+    for batch_size, threads, shapes in ((1, "cleancut-lane", [1] * 5), (2, "cleancut-item", [2] * 3), (8, "cleancut-item", [8])):
         decoded_on.clear()
+        session._backend.sizes.clear()
         results = cleancut.remove_batch(items, session=session, batch_size=batch_size)
         assert decoded_on == {threads}, "one image per chunk stays in its lane"
-        assert results == [cleancut.remove(item, session=session) for item in items]
+        assert session._backend.sizes == shapes, "the short last chunk is padded: one shape per call"
+        assert results == expected
 
 
 def test_a_session_made_before_a_fork_still_cuts_the_same_in_the_child(session):

@@ -1,5 +1,6 @@
 """The HTTP API against a real uvicorn on 127.0.0.1: routes, errors, cache, batching, load."""
 
+import copy
 import io
 import socket
 import struct
@@ -14,6 +15,7 @@ from PIL import Image
 from cleancut import _native, backends
 from cleancut.server import ServerConfig, create_app
 from cleancut.session import Session
+from conftest import BatchSizes
 from serving import photo_bytes, running, tiny_model
 
 
@@ -210,6 +212,20 @@ def test_concurrent_requests_share_inferences(tiny):
         assert all(r.status_code == 200 for r in responses)
         health = httpx.get(f"{url}/healthz").json()
         assert health["images"] == 32 and health["largest_batch"] > 1 and health["batches"] < 32
+
+
+def test_a_gpu_network_runs_every_micro_batch_at_max_batch(tiny):
+    """Micro-batches come in every size up to max_batch; on ONNX Runtime CUDA each change of
+    batch size cost 0.5-1.8 s (H200), so a GPU network gets them padded to one shape."""
+    gpu = copy.copy(tiny)
+    gpu._backend = BatchSizes("onnxruntime-cuda", tiny._backend)
+    data = photo_bytes(7)
+    with running(create_app(ServerConfig(cache_bytes=0, max_batch=4), tiny)) as url:
+        expected = httpx.post(f"{url}/api/remove", content=data)
+    with running(create_app(ServerConfig(cache_bytes=0, max_batch=4), gpu)) as url:
+        response = httpx.post(f"{url}/api/remove", content=data)
+    assert response.status_code == 200 and response.content == expected.content
+    assert gpu._backend.sizes == [4]
 
 
 def test_full_queue_answers_503_with_retry_after(session):

@@ -227,7 +227,8 @@ def remove_batch(
     1024² JPEGs: 240–430 images/s, one remove() at a time ~50). ``batch_size`` images go through
     the network together: that raises a GPU network's own throughput (batch 16–64: 2.5–2.9x batch 1
     in strict fp32, 2.9–5.6x in TF32), but end to end the CPU stages set the pace (batch_size 4
-    about as fast as 1, 8 and 16 slower); CPU networks take them one at a time (Session.infer).
+    about as fast as 1, 8 and 16 slower), and a short last chunk is padded to batch_size (a GPU
+    network keeps one shape, Session.predict); CPU networks take them one at a time (Session.infer).
     Takes remove()'s keywords; the first failing item raises its error (an image that cannot be
     decoded: the message starts with "item N: ")."""
     if isinstance(items, (str, bytes, bytearray, memoryview, Image.Image)):
@@ -289,7 +290,8 @@ def remove_batch(
             chunk = items[start : start + batch_size]
             try:
                 images = list(each(decoded, range(start, start + len(chunk))))
-                saliency = lane.predict(images, threads=1 if len(lanes) > 1 else None)  # others use the cores
+                # one lane's prepare on one core (the others use the rest); a GPU network gets whole chunks
+                saliency = lane.predict(images, threads=1 if len(lanes) > 1 else None, pad_to=batch_size)
                 results[start : start + len(chunk)] = list(each(output, chunk, images, saliency))
             except Exception as e:  # re-raised below, in item order
                 with lock:
