@@ -22,21 +22,25 @@ class QueueFullError(CleancutError):
 
 
 class MicroBatcher(Generic[Job, Result]):
-    """``run_batch(jobs)`` returns one result or exception per job, in order."""
+    """Each of ``runners`` (one worker thread each) takes the jobs that arrive together and returns
+    one result or exception per job, in order. Several workers overlap one batch's decode and
+    encode with another's inference."""
 
     def __init__(
         self,
-        run_batch: Callable[[Sequence[Job]], Sequence[Result | BaseException]],
+        runners: Sequence[Callable[[Sequence[Job]], Sequence[Result | BaseException]]],
         max_batch: int = 8,
         max_wait_ms: float = 5.0,
         max_queue: int = 64,
     ) -> None:
-        self._run_batch = run_batch
         self.max_batch, self.max_wait = max_batch, max_wait_ms / 1000
         self._queue: queue.Queue[tuple[Job, Future] | None] = queue.Queue(maxsize=max_queue)
         self.batches = self.items = self.largest_batch = 0
-        self._thread = threading.Thread(target=self._loop, name="cleancut-batcher", daemon=True)
-        self._thread.start()
+        self._counts_lock = threading.Lock()
+        self._threads = [threading.Thread(target=self._loop, args=(run,), name=f"cleancut-batcher-{i}", daemon=True)
+                         for i, run in enumerate(runners)]
+        for thread in self._threads:
+            thread.start()
 
     @property
     def queued(self) -> int:
@@ -54,12 +58,14 @@ class MicroBatcher(Generic[Job, Result]):
         return await asyncio.wrap_future(self.submit(job))
 
     def close(self) -> None:
-        self._queue.put(None)
-        self._thread.join(timeout=10)
+        self._queue.put(None)  # each worker puts it back for the next
+        for thread in self._threads:
+            thread.join(timeout=10)
 
     def _collect(self) -> list[tuple[Job, Future]] | None:
         first = self._queue.get()
         if first is None:
+            self._queue.put(None)  # the stop signal, for the other workers
             return None
         batch = [first]
         deadline = time.monotonic() + self.max_wait
@@ -75,13 +81,14 @@ class MicroBatcher(Generic[Job, Result]):
             batch.append(item)
         return batch
 
-    def _loop(self) -> None:
+    def _loop(self, run_batch: Callable[[Sequence[Job]], Sequence[Result | BaseException]]) -> None:
         while (batch := self._collect()) is not None:
-            self.batches += 1
-            self.items += len(batch)
-            self.largest_batch = max(self.largest_batch, len(batch))
+            with self._counts_lock:
+                self.batches += 1
+                self.items += len(batch)
+                self.largest_batch = max(self.largest_batch, len(batch))
             try:
-                results = self._run_batch([job for job, _ in batch])
+                results = run_batch([job for job, _ in batch])
             except BaseException as e:  # a bug in run_batch must not kill the worker thread
                 results = [e] * len(batch)
             for (_, future), result in zip(batch, results):

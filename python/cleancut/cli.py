@@ -290,6 +290,7 @@ def cut_frames(width, height, pattern, force, **options):
 @click.option("--port", type=click.IntRange(0, 65535), default=7000, show_default=True)
 @click.option("--max-batch", type=click.IntRange(1, 64), default=4, show_default=True, help="requests run as one batch (one inference on a GPU; CPUs take the images one at a time)")
 @click.option("--max-wait-ms", type=click.FloatRange(0, 1000), default=5.0, show_default=True, help="how long a batch waits to fill")
+@click.option("--workers", type=click.IntRange(1), help="batches run side by side  [default: one per core; on a CPU each holds a network of its own]")
 @click.option("--queue", "max_queue", type=click.IntRange(1), default=64, show_default=True, help="requests waiting before 503")
 @click.option("--cache-mb", type=click.IntRange(0), default=256, show_default=True, help="result cache size (0: off)")
 @click.option("--max-upload-mb", type=click.IntRange(1), default=32, show_default=True)
@@ -298,7 +299,7 @@ def cut_frames(width, height, pattern, force, **options):
 @click.option("--allow-url", is_flag=True, help="allow GET /api/remove?url=... (the server fetches URLs)")
 @click.option("-m", "--model", default=models.DEFAULT_MODEL, show_default=True)
 @precision_option
-def serve(host, port, max_batch, max_wait_ms, max_queue, cache_mb, max_upload_mb, max_pixels, api_key, allow_url, model, precision):
+def serve(host, port, max_batch, max_wait_ms, workers, max_queue, cache_mb, max_upload_mb, max_pixels, api_key, allow_url, model, precision):
     """Run the HTTP API and the WebUI."""
     import uvicorn
 
@@ -309,7 +310,8 @@ def serve(host, port, max_batch, max_wait_ms, max_queue, cache_mb, max_upload_mb
         session = session_for(model, precision)
     except CleancutError as e:
         raise Fail(str(e)) from None
-    config = ServerConfig(max_upload_mb << 20, max_pixels, max_batch, max_wait_ms, max_queue, cache_mb << 20, api_key, allow_url)
+    config = ServerConfig(max_upload_bytes=max_upload_mb << 20, max_pixels=max_pixels, max_batch=max_batch, max_wait_ms=max_wait_ms,
+                          max_queue=max_queue, cache_bytes=cache_mb << 20, api_key=api_key, allow_url=allow_url, workers=workers)
     uvicorn.run(create_app(config, session), host=host, port=port, log_level="warning")
 
 
