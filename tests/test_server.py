@@ -253,7 +253,8 @@ def test_batches_run_side_by_side_on_lanes_under_load_and_alone_on_every_core(ti
         with httpx.Client() as client, ThreadPoolExecutor(8) as pool:
             responses = list(pool.map(lambda b: client.post(f"{url}/api/remove", content=b), bodies))
         assert all(lane._backend.sizes for lane in lanes), "both lanes ran batches"
-        assert httpx.get(f"{url}/healthz").json()["images"] == 25
+        health = httpx.get(f"{url}/healthz").json()
+        assert (health["workers"], health["images"]) == (2, 25)
     assert workers() == [], "every worker stopped"
     assert [r.content for r in responses] == [cleancut.remove(b, session=tiny) for b in bodies]
     assert lone.content == responses[0].content

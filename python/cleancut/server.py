@@ -334,6 +334,7 @@ def create_app(config: ServerConfig | None = None, session: Session | None = Non
             "model": session.name,
             "backend": session.backend,
             "isa": _native.active.isa,
+            "workers": len(lanes),
             "batches": batcher.batches,
             "images": batcher.items,
             "largest_batch": batcher.largest_batch,
