@@ -149,10 +149,19 @@ void estimate_foreground_ml_impl(ImageU8 image, ImageU8 alpha, MutImageU8 dst, i
   float unit[256];  // byte -> 0..1
   for (int v = 0; v < 256; ++v) unit[v] = static_cast<float>(v) / 255.0f;
 
+  // Planes 0-2 hold the image, 3 alpha, 4-6 F and 7-9 B. The last (full-size) level keeps only F
+  // and B whole: its image and alpha rows live in a window of the rows the sweeps are at, as the
+  // wavefront below reaches them (a 6000x4000 photo: 4 of 10 full-size float planes, 384 MB).
   struct Level {
     int64_t h, w, stride;
-    float* data;
-    float* row(int plane, int64_t y) { return data + (plane * h + y) * stride + 1; }
+    float* data;                      // planes `first`..9, h rows each
+    int first = 0;                    // 4 where planes 0-3 are in `window`
+    float* window = nullptr;          // planes 0-3, row y at y % window_rows
+    int64_t window_rows = 0;
+    float* row(int plane, int64_t y) {
+      if (plane < first) return window + (plane * window_rows + y % window_rows) * stride + 1;
+      return data + ((plane - first) * h + y) * stride + 1;
+    }
   };
   // Levels alternate between two buffers (the current one and the one it grows from). Up to
   // kKeptLevelFloats they are kept scratch: fresh allocations of that size cost more in page faults
@@ -160,21 +169,23 @@ void estimate_foreground_ml_impl(ImageU8 image, ImageU8 alpha, MutImageU8 dst, i
   // one 6000x4000 photo left its thread holding 1.2 GB (now 0.1; 196 -> 246 ms for its sweeps).
   constexpr size_t kKeptLevelFloats = size_t{48} << 20;  // 192 MiB: a 2048² photo's levels stay kept
   HugeBuffer owned[2];
-  auto make_level = [&owned](int64_t h, int64_t w, int index) {
+  auto make_level = [&owned](int64_t h, int64_t w, int index, int64_t window_rows) {
     const int64_t stride = w + 1 + kPad;
-    const size_t count = static_cast<size_t>(10 * h * stride);
+    const int first = window_rows ? 4 : 0;
+    const size_t count = static_cast<size_t>((10 - first) * h * stride);
+    float* window = window_rows ? scratch<float, 2>(static_cast<size_t>(first * window_rows * stride)) : nullptr;
     if (count > kKeptLevelFloats) {
       owned[index % 2] = HugeBuffer(count * sizeof(float));  // the level before the previous one is done with
-      return Level{h, w, stride, static_cast<float*>(owned[index % 2].data)};
+      return Level{h, w, stride, static_cast<float*>(owned[index % 2].data), first, window, window_rows};
     }
-    return Level{h, w, stride, index % 2 ? scratch<float, 1>(count) : scratch<float, 0>(count)};
+    return Level{h, w, stride, index % 2 ? scratch<float, 1>(count) : scratch<float, 0>(count), first, window, window_rows};
   };
   auto pad_row = [](float* row, int64_t w) {
     row[-1] = row[0];
     row[w] = row[w - 1];
   };
 
-  Level previous = make_level(1, 1, 1);
+  Level previous = make_level(1, 1, 1, 0);
   for (int c = 0; c < 3; ++c) {
     previous.row(4 + c, 0)[0] = static_cast<float>(fg_sum[c] / 255.0 / (static_cast<double>(fg_count) + 1e-5));
     previous.row(7 + c, 0)[0] = static_cast<float>(bg_sum[c] / 255.0 / (static_cast<double>(bg_count) + 1e-5));
@@ -187,7 +198,11 @@ void estimate_foreground_ml_impl(ImageU8 image, ImageU8 alpha, MutImageU8 dst, i
     const double share = levels == 0 ? 1.0 : static_cast<double>(level_index) / levels;
     const int64_t w = std::max<int64_t>(1, static_cast<int64_t>(std::nearbyint(std::pow(static_cast<double>(w0), share))));
     const int64_t h = std::max<int64_t>(1, static_cast<int64_t>(std::nearbyint(std::pow(static_cast<double>(h0), share))));
-    Level level = make_level(h, w, level_index);
+    const int iterations = (w <= kSmallSize && h <= kSmallSize) ? small_iterations : big_iterations;
+    const int stages = 2 * iterations;  // half-sweeps
+    const bool last = level_index == levels;  // full size: no resampling, plain (vectorisable) conversions
+    // The wavefront reads rows from `stages` above the row it starts to one below it.
+    Level level = make_level(h, w, level_index, last ? stages + 2 : 0);
     // Nearest-neighbour resampling as pymatting's: source index = i * size_src / size_dst.
     std::vector<int64_t> from_full(w), from_previous(w);
     for (int64_t x = 0; x < w; ++x) {
@@ -195,34 +210,43 @@ void estimate_foreground_ml_impl(ImageU8 image, ImageU8 alpha, MutImageU8 dst, i
       from_previous[x] = std::min(previous.w - 1, x * previous.w / w);
     }
     auto source_row = [&](int64_t y, int64_t h_src, int64_t h_dst) { return std::min(h_src - 1, y * h_src / h_dst); };
-    const bool full_size = w == w0 && h == h0;  // no resampling: plain (vectorisable) conversions
-    for (int64_t y = 0; y < h; ++y) {
+    auto fill_alpha = [&](int64_t y) {
       const uint8_t* a = alpha.data + source_row(y, h0, h) * alpha.row_stride;
       float* out = level.row(3, y);
-      if (full_size) {
+      if (last) {
         for (int64_t x = 0; x < w; ++x) out[x] = static_cast<float>(a[x]) / 255.0f;
       } else {
         for (int64_t x = 0; x < w; ++x) out[x] = unit[a[from_full[x]]];
       }
       pad_row(out, w);
+    };
+    if (!last) {
+      for (int64_t y = 0; y < h; ++y) fill_alpha(y);
     }
-    const int iterations = (w <= kSmallSize && h <= kSmallSize) ? small_iterations : big_iterations;
-    // Blocks within `reach` (what the sweeps can carry a change across) of a soft alpha.
+    // Blocks within `reach` (what the sweeps can carry a change across) of a soft alpha
+    // (0 < a < 1: a byte other than 0 and 255), read from the source bytes.
     const int64_t reach = 2 * int64_t(iterations), blocks = (w + kMlBlock - 1) / kMlBlock;
     std::vector<uint8_t> soft(h * blocks, 0);
+    std::vector<uint8_t> alpha_row(w);
     for (int64_t y = 0; y < h; ++y) {
-      const float* a = level.row(3, y);
+      const uint8_t* source = alpha.data + source_row(y, h0, h) * alpha.row_stride;
+      const uint8_t* a = source;
+      if (!last) {
+        for (int64_t x = 0; x < w; ++x) alpha_row[x] = source[from_full[x]];
+        a = alpha_row.data();
+      }
+      auto is_soft = [](uint8_t v) { return v != 0 && v != 255; };
       for (int64_t b = 0; b < blocks; ++b) {
         // Each soft pixel reaches a block range that includes its own block, so the union over a
         // block's soft pixels is the range from its first one's reach to its last one's.
         const int64_t begin = b * kMlBlock, end = std::min(w, begin + kMlBlock);
         int soft_pixels = 0;
-        for (int64_t x = begin; x < end; ++x) soft_pixels += a[x] > 0.0f && a[x] < 1.0f;  // branch-free count first
+        for (int64_t x = begin; x < end; ++x) soft_pixels += is_soft(a[x]);  // branch-free count first
         if (soft_pixels == 0) continue;
-        int64_t first = begin, last = end - 1;
-        while (!(a[first] > 0.0f && a[first] < 1.0f)) ++first;
-        while (!(a[last] > 0.0f && a[last] < 1.0f)) --last;
-        const int64_t from = std::max<int64_t>(0, first - reach) / kMlBlock, to = std::min(w - 1, last + reach) / kMlBlock;
+        int64_t first_soft = begin, last_soft = end - 1;
+        while (!is_soft(a[first_soft])) ++first_soft;
+        while (!is_soft(a[last_soft])) --last_soft;
+        const int64_t from = std::max<int64_t>(0, first_soft - reach) / kMlBlock, to = std::min(w - 1, last_soft + reach) / kMlBlock;
         std::fill(soft.begin() + y * blocks + from, soft.begin() + y * blocks + to + 1, uint8_t{1});
       }
     }
@@ -238,7 +262,7 @@ void estimate_foreground_ml_impl(ImageU8 image, ImageU8 alpha, MutImageU8 dst, i
     // The last level needs colours only where it sweeps and at the neighbours those pixels read
     // (one block and one row further); coarser levels feed the next level's upsampling: all of it.
     std::vector<uint8_t> needed(h * blocks, 1);
-    if (level_index == levels) {
+    if (last) {
       std::vector<uint8_t> wide(h * blocks, 0);
       for (int64_t i = 0; i < h * blocks; ++i) {
         const int64_t b = i % blocks;
@@ -246,30 +270,38 @@ void estimate_foreground_ml_impl(ImageU8 image, ImageU8 alpha, MutImageU8 dst, i
       }
       dilate_rows(wide, 1, needed);
     }
-    for (int64_t y = 0; y < h; ++y) {
+    // The image's colours in row y's needed blocks.
+    auto fill_image = [&](int64_t y) {
       const uint8_t* px = image.data + source_row(y, h0, h) * image.row_stride;
+      for (int64_t b = 0; b < blocks; ++b) {
+        if (!needed[y * blocks + b]) continue;
+        const int64_t begin = b * kMlBlock, end = std::min(w, begin + kMlBlock);
+        for (int c = 0; c < 3; ++c) {
+          float* out = level.row(c, y);
+          if (last) {
+            for (int64_t x = begin; x < end; ++x) out[x] = static_cast<float>(px[x * image.channels + c]) / 255.0f;
+          } else {
+            for (int64_t x = begin; x < end; ++x) out[x] = unit[px[from_full[x] * image.channels + c]];
+          }
+        }
+      }
+    };
+    for (int64_t y = 0; y < h; ++y) {
       const int64_t y_prev = source_row(y, previous.h, h);
-      const bool repeat = level_index < levels && y > 0 && source_row(y - 1, h0, h) == source_row(y, h0, h) &&
+      const bool repeat = !last && y > 0 && source_row(y - 1, h0, h) == source_row(y, h0, h) &&
                           source_row(y - 1, previous.h, h) == y_prev;
       if (repeat) {  // a fully needed level whose upsampling repeats this row: copy the one just made
         for (int plane : {0, 1, 2, 4, 5, 6, 7, 8, 9}) std::memcpy(level.row(plane, y) - 1, level.row(plane, y - 1) - 1, (w + 2) * sizeof(float));
         continue;
       }
+      if (!last) fill_image(y);
       for (int64_t b = 0; b < blocks; ++b) {
         if (!needed[y * blocks + b]) continue;
-        const int64_t first = b * kMlBlock, last = std::min(w, first + kMlBlock);
-        for (int c = 0; c < 3; ++c) {
-          float* out = level.row(c, y);
-          if (full_size) {
-            for (int64_t x = first; x < last; ++x) out[x] = static_cast<float>(px[x * image.channels + c]) / 255.0f;
-          } else {
-            for (int64_t x = first; x < last; ++x) out[x] = unit[px[from_full[x] * image.channels + c]];
-          }
-        }
+        const int64_t begin = b * kMlBlock, end = std::min(w, begin + kMlBlock);
         for (int plane = 4; plane < 10; ++plane) {
           const float* in = previous.row(plane, y_prev);
           float* out = level.row(plane, y);
-          for (int64_t x = first; x < last; ++x) out[x] = in[from_previous[x]];
+          for (int64_t x = begin; x < end; ++x) out[x] = in[from_previous[x]];
         }
       }
       for (int plane = 4; plane < 10; ++plane) pad_row(level.row(plane, y), w);  // read only beside needed pixels
@@ -305,8 +337,11 @@ void estimate_foreground_ml_impl(ImageU8 image, ImageU8 alpha, MutImageU8 dst, i
     // All half-sweeps in one pass down the image, as a wavefront: half-sweep s runs s rows behind
     // the first, by when every neighbour it reads has its final value for that half-sweep. Same
     // results as sweeping the whole level 2 x iterations times, with the rows still in cache.
-    const int stages = 2 * iterations;
-    for (int64_t step = 0; step < h + stages - 1; ++step) {
+    for (int64_t step = 0, windowed = 0; step < h + stages - 1; ++step) {
+      for (; last && windowed < std::min(h, step + 2); ++windowed) {  // rows up to step + 1 into the window
+        fill_alpha(windowed);
+        fill_image(windowed);
+      }
       for (int stage = 0; stage < stages; ++stage) {
         const int64_t y = step - stage;
         if (y >= 0 && y < h) sweep(y, stage % 2);

@@ -106,6 +106,28 @@ def test_multilevel_keeps_no_full_size_levels_after_the_call():
         assert np.array_equal(_native.kernel_set(isa).estimate_foreground_ml(image, alpha, 2), SCALAR.estimate_foreground_ml(image, alpha, 2))
 
 
+PEAK_OF_A_3000_SQUARE_SWEEP = """
+import resource, numpy as np
+from cleancut import _native
+image = np.random.default_rng(0).integers(0, 256, (3000, 3000, 3), dtype=np.uint8)
+alpha = np.full((3000, 3000), 128, np.uint8)  # soft everywhere: every pixel is swept
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+_native.active.estimate_foreground_ml(image, alpha, 2)
+print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="ru_maxrss in KiB")
+def test_multilevel_holds_only_foreground_and_background_at_full_size():
+    """The full-size level holds F and B whole (6 float planes); its image and alpha rows are made
+    as the sweeps reach them. Peak growth for 3000x3000 (in a fresh process, for its own high-water
+    mark): 359 MiB, 497 when all 10 planes were full size."""
+    import subprocess
+
+    peak = subprocess.run([sys.executable, "-c", PEAK_OF_A_3000_SQUARE_SWEEP], capture_output=True, text=True, check=True)
+    assert int(peak.stdout) < 420
+
+
 def test_blur_fusion_is_exact_where_alpha_is_opaque_or_clear():
     image, alpha = random_pixels(1, 50, 60, 3), random_pixels(2, 50, 60)
     alpha[10:20], alpha[30:40] = 255, 0
