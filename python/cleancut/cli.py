@@ -290,7 +290,7 @@ def cut_frames(width, height, pattern, force, **options):
 @click.option("--port", type=click.IntRange(0, 65535), default=7000, show_default=True)
 @click.option("--max-batch", type=click.IntRange(1, 64), default=4, show_default=True, help="requests run as one batch (one inference on a GPU; CPUs take the images one at a time)")
 @click.option("--max-wait-ms", type=click.FloatRange(0, 1000), default=5.0, show_default=True, help="how long a batch waits to fill")
-@click.option("--workers", type=click.IntRange(1), help="batches run side by side  [default: one per core; on a CPU each holds a network of its own]")
+@click.option("--workers", type=click.IntRange(1), show_default="one per core", help="batches run side by side (on a CPU each holds a network of its own)")
 @click.option("--queue", "max_queue", type=click.IntRange(1), default=64, show_default=True, help="requests waiting before 503")
 @click.option("--cache-mb", type=click.IntRange(0), default=256, show_default=True, help="result cache size (0: off)")
 @click.option("--max-upload-mb", type=click.IntRange(1), default=32, show_default=True)
