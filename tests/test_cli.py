@@ -232,15 +232,16 @@ def test_folder_mode_resumes_and_reports_failures(tmp_path, model_path):
     assert second.returncode == 0 and "0 cut, 0 failed" in second.stderr.decode()
 
 
-def test_folder_mode_cuts_on_a_lane_per_worker_with_the_same_cut_outs(tmp_path, session, monkeypatch):
-    """Each folder worker takes images on a lane of its own, as remove_batch runs them: two remove()
-    calls sharing the whole session took 59-65 ms per 2048² photo, lanes 52-55 (2 cores). One
-    image left gets the whole session. Run in this process to see the lanes asked for."""
+def test_folder_mode_gives_many_images_a_lane_per_worker_with_the_same_cut_outs(tmp_path, session, monkeypatch):
+    """From LANES_PAY_OFF images on, each folder worker takes images on a lane of its own, as
+    remove_batch runs them: two workers sharing the whole session took 59-65 ms per 2048² photo,
+    lanes 52-55 (2 cores). Fewer images share the session: making the lanes' networks cost more
+    than 24 photos gained. Run in this process to see the lanes asked for."""
     from click.testing import CliRunner
     from skimage import data
 
     import cleancut
-    from cleancut.cli import cli
+    from cleancut.cli import LANES_PAY_OFF, cli
     from cleancut.session import Session
 
     asked = []
@@ -248,13 +249,14 @@ def test_folder_mode_cuts_on_a_lane_per_worker_with_the_same_cut_outs(tmp_path, 
     monkeypatch.setattr(Session, "lanes", lambda self, count: asked.append(count) or lanes(self, count))
     source, out = tmp_path / "in", tmp_path / "out"
     source.mkdir()
-    for name in ("coffee", "chelsea", "rocket"):
-        Image.fromarray(getattr(data, name)()[::2, ::2]).save(source / f"{name}.jpg")
-    first = CliRunner().invoke(cli, ["p", str(source), str(out), "--workers", "2"], catch_exceptions=False)
-    Image.fromarray(data.astronaut()[::2, ::2]).save(source / "astronaut.jpg")
-    second = CliRunner().invoke(cli, ["p", str(source), str(out), "--workers", "2"], catch_exceptions=False)
-    assert (first.exit_code, second.exit_code, asked) == (0, 0, [2, 1])
-    for name in ("coffee", "chelsea", "rocket", "astronaut"):
+    photos = [getattr(data, name)()[::8, ::8] for name in ("coffee", "chelsea", "rocket", "astronaut")]
+    for i in range(LANES_PAY_OFF):
+        Image.fromarray(np.roll(photos[i % 4], i, axis=1)).save(source / f"{i}.jpg")
+    many = CliRunner().invoke(cli, ["p", str(source), str(out), "--workers", "2"], catch_exceptions=False)
+    Image.fromarray(photos[0]).save(source / "one more.jpg")
+    few = CliRunner().invoke(cli, ["p", str(source), str(out), "--workers", "2"], catch_exceptions=False)
+    assert (many.exit_code, few.exit_code, asked) == (0, 0, [2])
+    for name in ("0", "1", "2", "3", f"{LANES_PAY_OFF - 1}", "one more"):
         assert (out / f"{name}.png").read_bytes() == cleancut.remove((source / f"{name}.jpg").read_bytes(), session=session)
 
 
