@@ -15,7 +15,6 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
-#include <memory>
 #include <vector>
 
 #include "box_sums.h"
@@ -210,32 +209,31 @@ void estimate_foreground_ml_impl(ImageU8 image, ImageU8 alpha, MutImageU8 dst, i
       from_previous[x] = std::min(previous.w - 1, x * previous.w / w);
     }
     auto source_row = [&](int64_t y, int64_t h_src, int64_t h_dst) { return std::min(h_src - 1, y * h_src / h_dst); };
+    // The last level's alpha rows go into its window as the sweeps reach them (full size: plain,
+    // vectorisable conversions); a coarser level's are made below, with its soft blocks.
     auto fill_alpha = [&](int64_t y) {
-      const uint8_t* a = alpha.data + source_row(y, h0, h) * alpha.row_stride;
+      const uint8_t* a = alpha.data + y * alpha.row_stride;
       float* out = level.row(3, y);
-      if (last) {
-        for (int64_t x = 0; x < w; ++x) out[x] = static_cast<float>(a[x]) / 255.0f;
-      } else {
-        for (int64_t x = 0; x < w; ++x) out[x] = unit[a[from_full[x]]];
-      }
+      for (int64_t x = 0; x < w; ++x) out[x] = static_cast<float>(a[x]) / 255.0f;
       pad_row(out, w);
     };
-    if (!last) {
-      for (int64_t y = 0; y < h; ++y) fill_alpha(y);
-    }
     // Blocks within `reach` (what the sweeps can carry a change across) of a soft alpha
-    // (0 < a < 1: a byte other than 0 and 255), read from the source bytes.
+    // (0 < a < 1: a byte other than 0 and 255), read from the level's alpha bytes.
     const int64_t reach = 2 * int64_t(iterations), blocks = (w + kMlBlock - 1) / kMlBlock;
     std::vector<uint8_t> soft(h * blocks, 0);
     std::vector<uint8_t> alpha_row(w);
+    auto is_soft = [](uint8_t v) { return v != 0 && v != 255; };
     for (int64_t y = 0; y < h; ++y) {
-      const uint8_t* source = alpha.data + source_row(y, h0, h) * alpha.row_stride;
-      const uint8_t* a = source;
-      if (!last) {
-        for (int64_t x = 0; x < w; ++x) alpha_row[x] = source[from_full[x]];
+      const uint8_t* a = alpha.data + source_row(y, h0, h) * alpha.row_stride;
+      if (!last) {  // resampled, and the level's alpha plane made from it
+        float* out = level.row(3, y);
+        for (int64_t x = 0; x < w; ++x) {
+          alpha_row[x] = a[from_full[x]];
+          out[x] = unit[alpha_row[x]];
+        }
+        pad_row(out, w);
         a = alpha_row.data();
       }
-      auto is_soft = [](uint8_t v) { return v != 0 && v != 255; };
       for (int64_t b = 0; b < blocks; ++b) {
         // Each soft pixel reaches a block range that includes its own block, so the union over a
         // block's soft pixels is the range from its first one's reach to its last one's.
