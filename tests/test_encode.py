@@ -25,6 +25,21 @@ def test_round_trip_through_pillow(level, channels, size):
         assert np.array_equal(np.asarray(image), pixels)
 
 
+def test_the_smaller_levels_make_smaller_photo_cut_outs():
+    """Levels 3 and up trade time for size. (ISA-L's own level 3, used here before, made larger
+    files than level 1.)"""
+    from skimage import data
+
+    photo = data.chelsea()
+    height, width = photo.shape[:2]
+    y, x = np.mgrid[:height, :width]
+    alpha = (255 * np.clip(1.5 - 1.5 * np.hypot(y / height * 2 - 1, x / width * 2 - 1), 0, 1)).astype(np.uint8)
+    cut_out = np.dstack([photo, alpha])
+    cut_out[alpha == 0] = 0
+    fast, small, smaller = (len(encode.to_png(cut_out, level)) for level in (1, 3, 6))
+    assert smaller < small < 0.97 * fast
+
+
 @pytest.mark.parametrize("width", EDGE_SIZES)
 def test_strided_views_encode_like_copies(width):
     base = np.random.default_rng(width).integers(0, 256, (9, width + 7, 4), dtype=np.uint8)

@@ -192,7 +192,7 @@ def remove(
     ``erode_radius``/``dilate_radius``/``edge_blur`` (soft refinement, see ``cleancut.refine``),
     ``max_side`` (downscale first so the long side is at most this), ``max_pixels`` (refuse larger
     images before decoding), ``premultiplied`` (rembg's darkened edge colours) and
-    ``compress_level`` (PNG output, 0..9: the default 1 is fast, 4..9 smaller and slower). The default is
+    ``compress_level`` (PNG output, 0..9: the default 1 is fast, 3..9 smaller and slower). The default is
     straight colour, which is what PNG alpha means, and nothing where alpha is 0: the removed
     background is not kept hidden in the file; rembg's ``putalpha=True`` keeps it.
     """

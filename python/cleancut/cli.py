@@ -54,7 +54,7 @@ def cut_options(command):
         click.option("-ae", "--alpha-matting-erode-size", type=click.IntRange(0, 128), default=10, show_default=True,
                      help="trimap: shrink the sure regions by this"),
         click.option("--compress-level", type=click.IntRange(0, 9), default=DEFAULT_COMPRESS_LEVEL, show_default=True,
-                     help="PNG: 0..3 fast (ISA-L), 4..9 smaller and slower (zlib)"),
+                     help="PNG: 0..2 fast (ISA-L), 3..9 smaller and slower (zlib-ng)"),
     ]):
         command = option(command)
     return command

@@ -69,7 +69,7 @@ PARAMETERS = [  # (name, rembg alias, type, description) — documented in OpenA
     ("alpha_matting_foreground_threshold", "af", "integer", "trimap: sure foreground above this (0..255, default 240)"),
     ("alpha_matting_background_threshold", "ab", "integer", "trimap: sure background below this (0..255, default 10)"),
     ("alpha_matting_erode_size", "ae", "integer", "trimap: shrink the sure regions by this (0..128, default 10)"),
-    ("compress_level", None, "integer", f"PNG: 0..3 fast (ISA-L; default {DEFAULT_COMPRESS_LEVEL}), 4..9 smaller and slower (zlib)"),
+    ("compress_level", None, "integer", f"PNG: 0..2 fast (ISA-L; default {DEFAULT_COMPRESS_LEVEL}), 3..9 smaller and slower (zlib-ng)"),
     ("model", None, "string", "must name the model this server runs"),
 ]
 
