@@ -32,7 +32,7 @@ except ImportError:  # likewise
 
 DEFAULT_COMPRESS_LEVEL = 1
 # ISA-L's levels 0..2. Its level 3 made larger files than its 1 on 2048² photo cut-outs (1.21-1.35x
-# against 1.10-1.23x Pillow's size) in twice the time; zlib-ng's 3 made 0.99-1.11x. zlib at 4..9 was
+# against 1.10-1.23x Pillow's size) in 1.2-4x the time; zlib-ng's 3 made 0.99-1.11x. zlib at 4..9 was
 # 1.3-3.3x slower than zlib-ng, its files 2% smaller to 6% larger.
 FAST_LEVELS = 2
 _COLOUR_TYPE = {1: 0, 2: 4, 3: 2, 4: 6}  # channels -> PNG colour type (grey, grey+alpha, RGB, RGBA)
