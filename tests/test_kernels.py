@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from PIL import Image
 from scipy import ndimage, special
 
-from cleancut import InvalidInputError, _native
+from cleancut import InvalidInputError, _native, refine
 from conftest import EDGE_SIZES, SIMD_ISAS, strided, summed_taps
 
 SCALAR = _native.kernel_set("scalar")
@@ -279,6 +279,15 @@ def test_morphology_simd_equals_scalar(isa, h, w, radius, op, shape, pad, seed):
     mask = random_image(seed, h, w, None, pad)
     expected = SCALAR.morphology(mask, op, shape, radius)
     assert np.array_equal(_native.kernel_set(isa).morphology(mask, op, shape, radius), expected)
+
+
+@pytest.mark.parametrize("shape", ["square", "disk"])
+@pytest.mark.parametrize("radius", [1, 3])
+def test_opening_and_closing_match_opencv(radius, shape):
+    mask = random_image(5, 61, 83)
+    element = np.ones((2 * radius + 1,) * 2, np.uint8) if shape == "square" else disk(radius)
+    assert np.array_equal(refine.opening(mask, radius, shape), cv2.morphologyEx(mask, cv2.MORPH_OPEN, element))
+    assert np.array_equal(refine.closing(mask, radius, shape), cv2.morphologyEx(mask, cv2.MORPH_CLOSE, element))
 
 
 @pytest.mark.parametrize("isa", SIMD_ISAS)
