@@ -408,7 +408,7 @@ def test_lanes_are_kept_by_thread_count_and_reused_for_every_count(model_path, m
     session = cleancut.new_session(model_path, backend="onnxruntime-cpu", threads=8)
     loaded = []
 
-    def load(name, graph, threads):
+    def load(name, graph, threads, open_size):
         loaded.append(threads)
         return object()
 

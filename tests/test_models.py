@@ -10,6 +10,7 @@ import zipfile
 import numpy as np
 import pytest
 
+import cleancut
 from cleancut import ModelError, backends, files, models, new_session, precision
 from conftest import summed_taps
 
@@ -190,7 +191,9 @@ def test_models_by_path_and_by_url(home, real_model, tmp_path):
 
 
 def test_unknown_name_and_corrupt_onnx(home, tmp_path):
-    with pytest.raises(ModelError, match="unknown model 'u2net'"):
+    with pytest.raises(ModelError, match="unknown model 'mynet'"):
+        new_session("mynet")
+    with pytest.raises(ModelError, match="rembg's 'u2net' is not embedded in cleancut: pass the path"):
         new_session("u2net")
     broken = tmp_path / "broken.onnx"
     broken.write_bytes(b"\x00" * 100)
@@ -387,3 +390,74 @@ def test_fusion_head_of_a_small_u2net_like_graph(home, tmp_path):
     for graph_file in (prepared, models.gpu_graph(prepared)):
         session = ort.InferenceSession(str(graph_file), providers=["CPUExecutionProvider"])
         assert np.abs(backends.SaliencyMaps(graph_file)(session.run(None, {"x": x})) - expected).max() < 1e-5
+
+
+def constant_map_model(path, size, output):
+    """A model of fixed input size whose map is ``output`` whatever the image (zero weights plus a constant)."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    weights = numpy_helper.from_array(np.zeros((1, 3, 1, 1), np.float32), "w")
+    constant = numpy_helper.from_array(output.astype(np.float32), "c")
+    nodes = [helper.make_node("Conv", ["x", "w"], ["zero"]), helper.make_node("Add", ["zero", "c"], ["y"])]
+    graph = helper.make_graph(nodes, "constant", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, *size])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 1, *size])], [weights, constant])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.save(model, str(path))
+    return path
+
+
+@pytest.mark.parametrize("backend", ["onnxruntime-cpu", "openvino-cpu", None])
+def test_a_model_of_another_fixed_size_is_timed_and_run_at_its_size(home, tmp_path, backend):
+    """Auto-selection timed every model at 320² (ONNX Runtime refused a 64² model's input, a raw error)."""
+    ramp = np.linspace(0, 1, 64 * 48, dtype=np.float32).reshape(1, 1, 64, 48)
+    session = new_session(constant_map_model(tmp_path / "mine.onnx", (64, 48), ramp), backend=backend)
+    assert session.input_size == (64, 48)
+    mask = cleancut.remove(np.zeros((64, 48, 3), np.uint8), session=session, only_mask=True)
+    np.testing.assert_allclose(mask, ramp[0, 0] * 255, atol=1)
+    assert len(cleancut.remove_batch([np.zeros((30, 20, 3), np.uint8)] * 3, session=session)) == 3
+
+
+@pytest.mark.rembg
+@pytest.mark.parametrize("name", sorted(models.CONVENTIONS))
+def test_rembg_model_names_bring_rembgs_input_and_output(home, tmp_path, name):
+    """For each of rembg's model names, its own session (its network replaced by a recorder) and
+    cleancut's (a model that maps every image to the same logits) see the same input and give the
+    same mask. The logits span -8..8, so a missing sigmoid (BiRefNet) would move the mask far."""
+    from types import SimpleNamespace
+
+    from PIL import Image
+    from rembg.sessions import sessions_class
+    from skimage import data
+
+    from cleancut import prepare
+
+    size = models.conventions(name).size
+    y, x = np.mgrid[: size[0], : size[1]]
+    logits = (16 * np.sin(x / 97.0) * np.cos(y / 131.0) / 2).astype(np.float32)[None, None]
+
+    class Network:
+        def get_inputs(self):
+            return [SimpleNamespace(name="x")]
+
+        def run(self, outputs, feed):
+            self.fed = feed["x"]
+            return [logits.copy()]
+
+    theirs = object.__new__({cls.name(): cls for cls in sessions_class}[name])
+    theirs.inner_session = Network()
+    photo = data.chelsea()
+    their_mask = np.asarray(theirs.predict(Image.fromarray(photo))[0]).astype(np.int16)
+
+    ours = new_session(name, model_path=constant_map_model(tmp_path / "net.onnx", size, logits), backend="onnxruntime-cpu")
+    network_input = prepare.prepare(photo, ours.new_input(1), 0, ours.mean, ours.std)
+    np.testing.assert_allclose(network_input, theirs.inner_session.fed, rtol=0, atol=1e-5)
+    our_mask = cleancut.remove(photo, session=ours, only_mask=True).astype(np.int16)
+    assert np.abs(our_mask - their_mask).mean() <= 1.0
+
+
+def test_rembg_models_that_are_not_saliency_maps_are_refused_by_name(home, tmp_path):
+    for name in models.NOT_SALIENCY:
+        with pytest.raises(ModelError, match=f"rembg's '{name}' model is not one cleancut runs"):
+            new_session(name, model_path=tmp_path / "any.onnx")

@@ -88,7 +88,7 @@ class SaliencyMaps:
 
 
 class OrtBackend:
-    def __init__(self, name: str, graph: Path, threads: int) -> None:
+    def __init__(self, name: str, graph: Path, threads: int, open_size: tuple[int, int] = (320, 320)) -> None:
         import onnxruntime as ort
 
         provider = ORT_PROVIDERS[name]
@@ -151,7 +151,7 @@ class OpenVinoBackend:
     """OpenVINO on the CPU: fp32 (``openvino-cpu``), or a network `cleancut quantize` made: bf16
     with fp32 islands (``openvino-cpu-bf16``) or INT8 (``openvino-cpu-int8``)."""
 
-    def __init__(self, name: str, graph: Path, threads: int) -> None:
+    def __init__(self, name: str, graph: Path, threads: int, open_size: tuple[int, int] = (320, 320)) -> None:
         try:
             import openvino as ov
         except ImportError:
@@ -181,6 +181,7 @@ class OpenVinoBackend:
         self.name = name
         self.input_name = self._model.inputs[0].get_any_name()
         self.input_shape = [d.get_length() if d.is_static else None for d in self._model.inputs[0].get_partial_shape()]
+        self._size = network_size(self.input_shape, open_size)
         self._requests: dict[int, object] = {}
         self._lock = threading.Lock()  # an infer request is not safe to share between threads
         # Compile now, so a model OpenVINO cannot run fails here. The first NumPy view of an OpenVINO
@@ -194,8 +195,7 @@ class OpenVinoBackend:
         (u2netp, batch 1: 252 instead of 294 MiB peak, and no slower)."""
         if batch not in self._requests:
             model = self._model.clone()
-            height, width = (d or 320 for d in self.input_shape[2:])
-            model.reshape({self.input_name: [batch, 3, height, width]})
+            model.reshape({self.input_name: [batch, 3, *self._size]})
             self._requests[batch] = self._compile(model).create_infer_request()
         return self._requests[batch]
 
@@ -221,15 +221,22 @@ class OpenVinoBackend:
             return self._saliency(self._request(len(batch)).infer({0: batch}))
 
 
+def network_size(input_shape: Sequence, open_size: tuple[int, int]) -> tuple[int, int]:
+    """The (height, width) a network with ``input_shape`` (N, C, H, W; open dimensions as names or
+    None) runs: its own where fixed, ``open_size`` where open."""
+    return tuple(d if isinstance(d, int) else default for d, default in zip(input_shape[2:], open_size))  # type: ignore[return-value]
+
+
 def runs_on_cpu(name: str) -> bool:
     return name == "onnxruntime-cpu" or name.startswith("openvino-cpu")
 
 
-def load(name: str, graph: Path, threads: int):
+def load(name: str, graph: Path, threads: int, open_size: tuple[int, int] = (320, 320)):
+    """Backend ``name`` on ``graph``; ``open_size``: the image size it runs where the graph leaves it open."""
     if name not in NAMES:
         raise BackendUnavailable(f"unknown backend {name!r}; choose from {', '.join(NAMES)} or 'auto'")
     try:
-        return (OpenVinoBackend if name.startswith("openvino-") else OrtBackend)(name, graph, threads)
+        return (OpenVinoBackend if name.startswith("openvino-") else OrtBackend)(name, graph, threads, open_size)
     except BackendUnavailable:
         raise
     except Exception as e:  # the runtimes raise their own types for graphs they cannot compile
@@ -306,14 +313,16 @@ def per_image_ms(backend, threads: int, batch: np.ndarray) -> float:
         return median_ms(lambda: list(callers.map(lambda _: backend.infer(batch), range(threads)))) / threads
 
 
-def measure(graph: Path, threads: int, input_size: tuple[int, int], names: list[str] | None = None) -> list[Timing]:
-    """Time each backend (default: the fp32 ones) per image (per_image_ms); unavailable ones are
-    listed with the reason."""
-    batch = np.random.default_rng(0).standard_normal((1, 3, *input_size)).astype(np.float32)
+def measure(graph: Path, threads: int, open_size: tuple[int, int], names: list[str] | None = None) -> list[Timing]:
+    """Time each backend (default: the fp32 ones) per image (per_image_ms) on an image of the size
+    the network takes (``open_size`` where the graph leaves it open); unavailable ones are listed
+    with the reason."""
     table = []
     for name in names or candidates():
         try:
-            table.append(Timing(name, per_image_ms(load(name, graph, threads), threads, batch)))
+            backend = load(name, graph, threads, open_size)
+            batch = np.random.default_rng(0).standard_normal((1, 3, *network_size(backend.input_shape, open_size))).astype(np.float32)
+            table.append(Timing(name, per_image_ms(backend, threads, batch)))
         except BackendUnavailable as e:
             log.info("backend skipped: %s", e)
             table.append(Timing(name, None, str(e)))
@@ -340,7 +349,7 @@ def candidates(qualified: list[str] = ()) -> list[str]:
     return [n for n in NAMES if n not in REDUCED or n in qualified]
 
 
-def choose(graph: Path, model_md5: str, threads: int, input_size: tuple[int, int], cache_file: Path,
+def choose(graph: Path, model_md5: str, threads: int, open_size: tuple[int, int], cache_file: Path,
            qualified: list[str] = ()) -> str:
     """The fastest backend for this machine, model and thread count; measured once, then cached.
     ``qualified``: reduced-precision variants whose masks `cleancut quantize` found close enough
@@ -349,16 +358,16 @@ def choose(graph: Path, model_md5: str, threads: int, input_size: tuple[int, int
     # One measurement at a time: processes starting together (server workers, Ray actors) would
     # time each other's contention; the others wait and read the choice.
     with locked(cache_file.with_suffix(".lock")):
-        return _cached_or_measured(graph, key, threads, input_size, cache_file, qualified)
+        return _cached_or_measured(graph, key, threads, open_size, cache_file, qualified)
 
 
-def _cached_or_measured(graph: Path, key: str, threads: int, input_size: tuple[int, int], cache_file: Path,
+def _cached_or_measured(graph: Path, key: str, threads: int, open_size: tuple[int, int], cache_file: Path,
                         qualified: list[str]) -> str:
     decisions = read_json_object(cache_file, "backend cache")
     entry = decisions.get(key)
     if isinstance(entry, dict) and entry.get("choice") in NAMES:
         return entry["choice"]
-    table = measure(graph, threads, input_size, candidates(qualified))
+    table = measure(graph, threads, open_size, candidates(qualified))
     timed = [t for t in table if t.median_ms is not None]
     if not timed:
         raise BackendUnavailable("no backend can run this model: " + "; ".join(t.note for t in table))

