@@ -83,6 +83,15 @@ def test_rembg_remove_ports_unchanged(session):
         cleancut.remove(image, session=session, vitmatte=True, vitmatte_model="vitmatte-s")
 
 
+def test_session_predict_refuses_what_is_not_a_list_of_arrays_in_words(session):
+    """rembg's ``session.predict(pil_image)`` returns masks; cleancut's takes arrays and says what to call instead."""
+    image = PHOTOS["chelsea"]
+    for wrong in (Image.fromarray(image), [Image.fromarray(image)], [b"png"], "abc", image):
+        with pytest.raises(InvalidInputError, match=r"rembg's session.predict\(image\) is cleancut.remove"):
+            session.predict(wrong)
+    assert session.predict([image]).shape == (1, *session.input_size)
+
+
 def test_alpha_is_soft(session):
     alpha = cleancut.remove(PHOTOS["astronaut"], session=session, only_mask=True)
     assert ((alpha > 0) & (alpha < 255)).sum() > 1000

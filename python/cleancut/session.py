@@ -16,7 +16,7 @@ import numpy as np
 
 from . import backends, models
 from . import precision as reduced
-from .errors import ModelError, checked_number
+from .errors import InvalidInputError, ModelError, checked_number
 from .prepare import prepare
 
 log = logging.getLogger(__name__)
@@ -139,6 +139,10 @@ class Session:
         ``pad_to``: a GPU network runs at least this many images (zeros after the given ones), so
         that a short last chunk keeps the shape: on ONNX Runtime CUDA every change of batch size
         cost 0.5-1.8 s (H200). CPU networks take images one at a time and ignore it."""
+        if isinstance(images, np.ndarray) and images.ndim != 4 or not isinstance(images, (Sequence, np.ndarray)) \
+                or not all(isinstance(pixels, np.ndarray) for pixels in images):
+            raise InvalidInputError("Session.predict takes a list of uint8 HxWx3|4 arrays (cleancut.decode makes them); "
+                                    "rembg's session.predict(image) is cleancut.remove(image, session=session, only_mask=True)")
         slots = len(images) if backends.runs_on_cpu(self.backend) else max(len(images), pad_to)
         batch = self.new_input(slots)
         for slot, pixels in enumerate(images):
