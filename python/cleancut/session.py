@@ -120,7 +120,8 @@ class Session:
         return np.empty((batch, 3, *self.input_size), dtype=np.float32)
 
     def infer(self, batch: np.ndarray) -> np.ndarray:
-        """float32 (N, 3, H, W) network input -> float32 (N, H, W) saliency (the d0 output).
+        """float32 (N, 3, H, W) network input -> float32 (N, H, W) saliency (the d0 output; its sigmoid
+        where the model gives logits, models.Conventions).
 
         CPU backends take the images one at a time: there a batch costs the same time per image,
         but the runtimes keep memory for the largest batch they ran, and OpenVINO compiles a model
