@@ -83,10 +83,10 @@ def test_choice_is_measured_once_and_cached(graph, tmp_path, monkeypatch):
     real_measure = backends.measure
     monkeypatch.setattr(backends, "measure", lambda *a: calls.append(a) or real_measure(*a))
     first = backends.choose(graph, "md5-a", 2, (320, 320), cache)
-    assert first in available(graph) and len(calls) == 1
+    assert first[0] in available(graph) and len(calls) == 1
     table = next(iter(json.loads(cache.read_text()).values()))["table"]
     fastest = min((t for t in table if t["median_ms"] is not None), key=lambda t: t["median_ms"])
-    assert fastest["backend"] == first
+    assert (fastest["backend"], fastest["threads"]) == first
     assert backends.choose(graph, "md5-a", 2, (320, 320), cache) == first and len(calls) == 1
 
     backends.choose(graph, "md5-b", 2, (320, 320), cache)  # another model
@@ -94,6 +94,58 @@ def test_choice_is_measured_once_and_cached(graph, tmp_path, monkeypatch):
     monkeypatch.setattr(backends, "_versions", lambda: {"onnxruntime": "0.0-other"})  # a library upgrade
     backends.choose(graph, "md5-a", 2, (320, 320), cache)
     assert len(calls) == 3
+
+
+class _TimedBackend:
+    def __init__(self, name, threads):
+        self.name, self.threads, self.input_shape = name, threads, ["batch", 3, 320, 320]
+
+
+def test_cpu_backends_are_timed_on_fewer_threads_while_that_is_faster(graph, tmp_path, monkeypatch):
+    """8 threads: ONNX Runtime gets faster down to 4 and slower at 2 (not timed on 1), OpenVINO is
+    clearly slower on 4 than on 8 (one run tells); the choice is ONNX Runtime on 4 threads, kept in the cache."""
+    per_image = {("onnxruntime-cpu", 8): 100.0, ("onnxruntime-cpu", 4): 60.0, ("onnxruntime-cpu", 2): 70.0,
+                 ("openvino-cpu", 8): 70.0, ("openvino-cpu", 4): 100.0}
+    runs = []
+    monkeypatch.setattr(backends, "load", lambda name, graph, threads, size: _TimedBackend(name, threads))
+
+    def per_image_ms(backend, threads, batch, rounds=backends.TIMED_RUNS):
+        runs.append((backend.name, backend.threads, rounds))
+        return per_image[backend.name, backend.threads]
+
+    monkeypatch.setattr(backends, "per_image_ms", per_image_ms)
+    cache = tmp_path / "backends.json"
+    table = backends.measure(graph, 8, (320, 320), ["onnxruntime-cpu", "openvino-cpu"])
+    assert [(t.backend, t.threads) for t in table] == list(per_image)
+    full = backends.TIMED_RUNS
+    assert runs == [("onnxruntime-cpu", 8, full), ("onnxruntime-cpu", 4, 1), ("onnxruntime-cpu", 4, full), ("onnxruntime-cpu", 2, 1),
+                    ("onnxruntime-cpu", 2, full), ("openvino-cpu", 8, full), ("openvino-cpu", 4, 1)]
+    monkeypatch.setattr(backends, "candidates", lambda qualified: ["onnxruntime-cpu", "openvino-cpu"])
+    assert backends.choose(graph, "md5-t", 8, (320, 320), cache) == ("onnxruntime-cpu", 4)
+    monkeypatch.setattr(backends, "measure", lambda *args: pytest.fail("measured again"))
+    assert backends.choose(graph, "md5-t", 8, (320, 320), cache) == ("onnxruntime-cpu", 4)
+
+
+def test_a_cached_choice_without_threads_is_measured_again(graph, tmp_path, monkeypatch):
+    """Choices cached before thread counts were timed hold no threads: they are made again."""
+    cache = tmp_path / "backends.json"
+    cache.write_text(json.dumps({backends.machine_key("md5-o", threads=2, qualified=[]): {"choice": "onnxruntime-cpu"}}))
+    monkeypatch.setattr(backends, "measure", lambda *args: [backends.Timing("openvino-cpu", 5.0, threads=1)])
+    assert backends.choose(graph, "md5-o", 2, (320, 320), cache) == ("openvino-cpu", 1)
+
+
+def test_a_session_runs_its_network_on_the_threads_chosen(model_path, monkeypatch):
+    """Auto-selection's threads go to the session's network and cap its lanes' networks; the
+    session itself keeps every core (for decode, prepare and encode, and to split into lanes)."""
+    from cleancut.session import Session
+
+    loaded, real_load = [], backends.load
+    monkeypatch.setattr(backends, "choose", lambda *args: ("onnxruntime-cpu", 1))
+    monkeypatch.setattr(backends, "load", lambda name, graph, threads, size: loaded.append(threads) or real_load(name, graph, threads, size))
+    session = Session(model_path, threads=4, backend=None)
+    assert session.threads == 4 and loaded == [1]
+    session.lanes(2)
+    assert loaded == [1, 1, 1]
 
 
 def test_cpu_model_tells_generations_apart():
@@ -162,8 +214,8 @@ def test_corrupt_cache_is_ignored_with_a_warning(graph, tmp_path):
     cache = tmp_path / "backends.json"
     cache.write_text("{not json")
     with pytest.warns(RuntimeWarning, match="ignoring the unreadable backend cache"):
-        choice = backends.choose(graph, "md5-c", 2, (320, 320), cache)
-    assert choice in backends.NAMES and json.loads(cache.read_text())
+        choice, threads = backends.choose(graph, "md5-c", 2, (320, 320), cache)
+    assert choice in backends.NAMES and threads in (1, 2) and json.loads(cache.read_text())
 
 
 def test_a_cache_that_cannot_be_written_still_gives_a_choice(graph, tmp_path, monkeypatch):
@@ -173,7 +225,7 @@ def test_a_cache_that_cannot_be_written_still_gives_a_choice(graph, tmp_path, mo
 
     monkeypatch.setattr(backends, "write_atomically", refuse)
     with pytest.warns(RuntimeWarning, match="cannot save the backend choice.*Permission denied"):
-        assert backends.choose(graph, "md5-d", 2, (320, 320), tmp_path / "backends.json") in backends.NAMES
+        assert backends.choose(graph, "md5-d", 2, (320, 320), tmp_path / "backends.json")[0] in backends.NAMES
 
 
 def test_rembg_providers_and_sess_opts(graph, model_path):

@@ -59,6 +59,7 @@ NAMES = [*[n for n in ORT_PROVIDERS if n not in REDUCED], "openvino-cpu", *REDUC
 PROVIDER_BACKENDS = {"TensorrtExecutionProvider": "onnxruntime-tensorrt", "CUDAExecutionProvider": "onnxruntime-cuda",
                      "OpenVINOExecutionProvider": "openvino-cpu", "CPUExecutionProvider": "onnxruntime-cpu"}
 TIMED_RUNS = 5
+CLEARLY_SLOWER = 1.25  # a thread count whose first run is this much slower is not timed further
 
 
 class BackendUnavailable(CleancutError):
@@ -287,6 +288,7 @@ class Timing:
     backend: str
     median_ms: float | None
     note: str = ""
+    threads: int | None = None  # the threads it ran on (None: the count asked for)
 
 
 def median_ms(call: Callable[[], object], rounds: int = TIMED_RUNS) -> float:
@@ -301,28 +303,45 @@ def median_ms(call: Callable[[], object], rounds: int = TIMED_RUNS) -> float:
     return statistics.median(times)
 
 
-def per_image_ms(backend, threads: int, batch: np.ndarray) -> float:
+def per_image_ms(backend, threads: int, batch: np.ndarray, rounds: int = TIMED_RUNS) -> float:
     """The median ms per image of ``batch`` (one image) as cleancut runs ``backend``: a CPU backend
     alone on its threads, as remove() runs it; a GPU backend called by ``threads`` threads at once,
     as remove_batch's lanes share it. One GPU call at a time is launch-bound, so its variants tie
     (H100: strict fp32 and TF32 both ~5 ms) and auto-selection picked strict fp32, whose shared
     throughput is far lower (remove_batch of 1024² JPEGs: 206 vs 357-372 images/s)."""
     if runs_on_cpu(backend.name):
-        return median_ms(lambda: backend.infer(batch))
+        return median_ms(lambda: backend.infer(batch), rounds)
     with ThreadPoolExecutor(threads, thread_name_prefix="cleancut-measure") as callers:
-        return median_ms(lambda: list(callers.map(lambda _: backend.infer(batch), range(threads)))) / threads
+        return median_ms(lambda: list(callers.map(lambda _: backend.infer(batch), range(threads))), rounds) / threads
+
+
+def thread_settings(threads: int) -> list[int]:
+    """The thread counts a CPU backend is timed on: all of ``threads``, then half as many, down to one."""
+    return [threads >> shift for shift in range(threads.bit_length())]
 
 
 def measure(graph: Path, threads: int, open_size: tuple[int, int], names: list[str] | None = None) -> list[Timing]:
     """Time each backend (default: the fp32 ones) per image (per_image_ms) on an image of the size
     the network takes (``open_size`` where the graph leaves it open); unavailable ones are listed
-    with the reason."""
+    with the reason. A CPU backend is timed on ``threads``, then on half as many while that is
+    faster: one inference need not gain from every core of a large machine."""
     table = []
     for name in names or candidates():
         try:
-            backend = load(name, graph, threads, open_size)
-            batch = np.random.default_rng(0).standard_normal((1, 3, *network_size(backend.input_shape, open_size))).astype(np.float32)
-            table.append(Timing(name, per_image_ms(backend, threads, batch)))
+            fastest = None
+            for count in thread_settings(threads) if runs_on_cpu(name) else [threads]:
+                backend = load(name, graph, count, open_size)
+                batch = np.random.default_rng(0).standard_normal((1, 3, *network_size(backend.input_shape, open_size))).astype(np.float32)
+                # One run tells a clearly slower thread count (2 cores, one thread: 1.66-1.82x). Timing
+                # each count fully made the first session take 6.8 s here, this way 4.3-4.4 (2.8
+                # with all threads only).
+                ms = per_image_ms(backend, count, batch, rounds=1) if fastest is not None else None
+                if ms is None or ms < CLEARLY_SLOWER * fastest:
+                    ms = per_image_ms(backend, count, batch)
+                table.append(Timing(name, ms, threads=count))
+                if fastest is not None and ms >= fastest:
+                    break
+                fastest = ms
         except BackendUnavailable as e:
             log.info("backend skipped: %s", e)
             table.append(Timing(name, None, str(e)))
@@ -350,10 +369,10 @@ def candidates(qualified: list[str] = ()) -> list[str]:
 
 
 def choose(graph: Path, model_md5: str, threads: int, open_size: tuple[int, int], cache_file: Path,
-           qualified: list[str] = ()) -> str:
-    """The fastest backend for this machine, model and thread count; measured once, then cached.
-    ``qualified``: reduced-precision variants whose masks `cleancut quantize` found close enough
-    to fp32, which compete too."""
+           qualified: list[str] = ()) -> tuple[str, int]:
+    """The fastest backend for this machine, model and thread count, and the threads (at most
+    ``threads``) it runs fastest on; measured once, then cached. ``qualified``: reduced-precision
+    variants whose masks `cleancut quantize` found close enough to fp32, which compete too."""
     key = machine_key(model_md5, threads=threads, qualified=sorted(qualified))
     # One measurement at a time: processes starting together (server workers, Ray actors) would
     # time each other's contention; the others wait and read the choice.
@@ -362,20 +381,22 @@ def choose(graph: Path, model_md5: str, threads: int, open_size: tuple[int, int]
 
 
 def _cached_or_measured(graph: Path, key: str, threads: int, open_size: tuple[int, int], cache_file: Path,
-                        qualified: list[str]) -> str:
+                        qualified: list[str]) -> tuple[str, int]:
     decisions = read_json_object(cache_file, "backend cache")
     entry = decisions.get(key)
-    if isinstance(entry, dict) and entry.get("choice") in NAMES:
-        return entry["choice"]
+    # An entry without its threads was made before thread counts were timed: measured again.
+    if isinstance(entry, dict) and entry.get("choice") in NAMES and entry.get("threads") in range(1, threads + 1):
+        return entry["choice"], entry["threads"]
     table = measure(graph, threads, open_size, candidates(qualified))
     timed = [t for t in table if t.median_ms is not None]
     if not timed:
         raise BackendUnavailable("no backend can run this model: " + "; ".join(t.note for t in table))
-    choice = min(timed, key=lambda t: t.median_ms).backend
-    decisions[key] = {"choice": choice, "table": [t.__dict__ for t in table]}
+    fastest = min(timed, key=lambda t: t.median_ms)
+    choice, choice_threads = fastest.backend, fastest.threads or threads
+    decisions[key] = {"choice": choice, "threads": choice_threads, "table": [t.__dict__ for t in table]}
     try:
         write_atomically(cache_file, json.dumps(decisions, indent=1).encode())
     except OSError as e:  # a read-only cache folder: the choice holds for this session, measured again next time
         warnings.warn(f"cannot save the backend choice in {cache_file} ({e.strerror or e})", RuntimeWarning, stacklevel=3)
-    log.info("backend %s chosen by measurement: %s", choice, table)
-    return choice
+    log.info("backend %s on %d threads chosen by measurement: %s", choice, choice_threads, table)
+    return choice, choice_threads

@@ -364,7 +364,8 @@ def models_command(action) -> None:
 @click.option("--threads", type=click.IntRange(1), default=None, help="threads per inference (default: all cores)")
 def backends_command(threads) -> None:
     """Time every inference backend auto-selection may pick here on the default model, per image as
-    cleancut runs it (fastest first)."""
+    cleancut runs it: a CPU backend on all the threads, then on half as many while that is faster
+    (fastest first)."""
     from . import backends, precision
 
     threads = threads or backends.usable_cpus()
@@ -374,7 +375,7 @@ def backends_command(threads) -> None:
         raise Fail(str(e)) from None
     table = backends.measure(graph, threads, (320, 320), backends.candidates(precision.qualified(graph)))
     for timing in sorted(table, key=lambda t: (t.median_ms is None, t.median_ms or 0)):
-        shown = f"{timing.median_ms:8.1f} ms/image" if timing.median_ms is not None else "   unavailable"
+        shown = f"{timing.threads:3d} threads {timing.median_ms:8.1f} ms/image" if timing.median_ms is not None else "   unavailable"
         click.echo(f"{timing.backend:22s} {shown}  {timing.note}")
     if not precision.load_verdicts(graph):
         click.echo("reduced precision is not measured on this machine yet: `cleancut quantize` measures it, and "

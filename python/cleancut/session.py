@@ -59,11 +59,14 @@ class Session:
         wanted = backend or os.environ.get("CLEANCUT_BACKEND") or backends.AUTO
         if precision == "fast" and not backend:
             wanted = self._fastest_measured(graph)
+        # The network's threads: all of the session's, or fewer where auto-selection timed that faster
+        self._network_threads = threads
         try:
             if wanted == backends.AUTO:  # the prepared graph's name carries the model's md5
                 qualified = [name for name in reduced.qualified(graph) if reduced.runnable(name, graph)]
-                wanted = backends.choose(graph, graph.stem, threads, conventions.size, models.cache_dir() / "backends.json", qualified)
-            self._backend = backends.load(wanted, graph, threads, conventions.size)
+                wanted, self._network_threads = backends.choose(graph, graph.stem, threads, conventions.size,
+                                                                models.cache_dir() / "backends.json", qualified)
+            self._backend = backends.load(wanted, graph, self._network_threads, conventions.size)
         except backends.BackendUnavailable as e:
             if backend or os.environ.get("CLEANCUT_BACKEND"):
                 raise  # a backend the user named must not be swapped for another
@@ -112,7 +115,7 @@ class Session:
             while len(kept) < count:
                 lane = copy.copy(self)
                 lane._threads, lane._lanes, lane._lanes_lock = threads, {}, threading.Lock()
-                lane._backend = backends.load(self.backend, self._graph, threads, self.input_size)
+                lane._backend = backends.load(self.backend, self._graph, min(threads, self._network_threads), self.input_size)
                 kept.append(lane)
             return kept[:count]
 
