@@ -348,3 +348,13 @@ def test_frames_mode_refuses_bad_arguments_in_one_line(tmp_path, model_path):
     assert forced.returncode == 0
     with Image.open(tmp_path / "f-1.png") as written:
         assert written.size == (32, 24)
+
+
+def test_quantize_refuses_a_rembg_model_of_another_family_in_one_line(model_path, tmp_path):
+    """Its reduced precision is made and judged with U²-Net's input; an ISNet under rembg's name is refused."""
+    isnet = tmp_path / "isnet-general-use.onnx"
+    isnet.write_bytes(model_path.read_bytes())
+    result = run("quantize", "-m", isnet)
+    assert result.returncode != 0
+    message = result.stderr.decode().strip()
+    assert message.count("\n") == 0 and "makes reduced precision for U²-Net's family" in message and "isnet-general-use" in message
