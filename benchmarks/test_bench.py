@@ -38,7 +38,7 @@ def sessions(model_path, reduced_precision):
     from cleancut.session import Session
 
     graph = models.prepared_graph(model_path)
-    fastest_fp32 = backends.choose(graph, graph.stem, backends.usable_cpus(), (320, 320), models.cache_dir() / "backends.json")
+    fastest_fp32, _ = backends.choose(graph, graph.stem, backends.usable_cpus(), (320, 320), models.cache_dir() / "backends.json")
     return (Session(model_path, backend="onnxruntime-cpu"), Session(model_path, backend=fastest_fp32), default_session(),
             rembg.new_session("u2netp"))
 
@@ -177,8 +177,9 @@ def test_full_size_u2net_backends(timed, table, full_u2net, who):
         timed(group, "cleancut", lambda: backend.infer(batch), rounds=5)
     else:
         timed(group, "onnxruntime-cpu (rembg's runtime)", lambda: backend.infer(batch), rounds=5)
-        chosen = backends.choose(full_u2net, full_u2net.stem, backends.usable_cpus(), (320, 320), full_u2net.parent / "backends.json")
-        table.notes.append(f"Full-size U²-Net: auto-selection picks {chosen} (measured per machine; OpenVINO is the 'cleancut' row above).")
+        chosen, threads = backends.choose(full_u2net, full_u2net.stem, backends.usable_cpus(), (320, 320), full_u2net.parent / "backends.json")
+        table.notes.append(f"Full-size U²-Net: auto-selection picks {chosen} on {threads} threads (measured per machine; OpenVINO "
+                           "is the 'cleancut' row above).")
 
 
 @pytest.mark.parametrize("who", ["cleancut", "PIL open + RGB array", "OpenCV imdecode + BGR->RGB"])
