@@ -358,3 +358,23 @@ def test_quantize_refuses_a_rembg_model_of_another_family_in_one_line(model_path
     assert result.returncode != 0
     message = result.stderr.decode().strip()
     assert message.count("\n") == 0 and "makes reduced precision for U²-Net's family" in message and "isnet-general-use" in message
+
+
+def test_rembg_extras_run_a_model_file_as_the_named_kind(photo, tmp_path, model_path):
+    """rembg's `-m u2net_custom -x '{"model_path": ...}'`: the file, run as that kind of model (dis_custom:
+    mean 0.5, std 1, so another mask from the same file)."""
+    import json
+
+    extras = json.dumps({"model_path": str(model_path)})
+    outputs = {}
+    for name, args in {"path": ["-m", model_path], "u2net_custom": ["-m", "u2net_custom", "-x", extras],
+                       "dis_custom": ["-m", "dis_custom", "-x", extras]}.items():
+        out = tmp_path / f"{name}.png"
+        result = run(photo, out, "-om", *args)
+        assert result.returncode == 0, result.stderr
+        outputs[name] = np.asarray(Image.open(out))
+    assert np.array_equal(outputs["u2net_custom"], outputs["path"])
+    assert np.abs(outputs["dis_custom"].astype(int) - outputs["path"]).mean() > 0.1  # 0.87 here: u2netp shrugs off much of it
+    for bad in ("{model_path", '{"model_path": 3}', '{"sam_prompt": []}', "[]"):
+        result = run(photo, tmp_path / "bad.png", "-x", bad)
+        assert result.returncode != 0 and result.stderr.decode().strip().count("\n") == 0 and "-x/--extras" in result.stderr.decode()

@@ -2,6 +2,7 @@
 file and two files that would share an output reported without stopping the run."""
 
 import io
+import json
 import os
 import subprocess
 import sys
@@ -91,10 +92,12 @@ def test_files_outside_the_root_are_reported_not_cut(tmp_path):
 
 
 def test_cli_folder_mode_with_the_ray_engine(folder, tmp_path, model_path):
+    """Also with rembg's extras: the actors run the model file as the kind -m names."""
     out = tmp_path / "cli-out"
     env = {**os.environ, "CLEANCUT_HOME": str(model_path.parent), "RAY_USAGE_STATS_ENABLED": "0"}
-    result = subprocess.run([sys.executable, "-m", "cleancut", "p", str(folder), str(out), "--engine", "ray", "--workers", "1"],
-                            capture_output=True, text=True, env=env, timeout=600)
+    extras = json.dumps({"model_path": str(model_path)})
+    result = subprocess.run([sys.executable, "-m", "cleancut", "p", str(folder), str(out), "--engine", "ray", "--workers", "1",
+                             "-m", "u2net_custom", "-x", extras], capture_output=True, text=True, env=env, timeout=600)
     assert result.returncode == 1, result.stderr[-2000:]
     assert "31 cut, 3 failed" in result.stderr and "broken.jpg" in result.stderr and "rename one" in result.stderr
     assert len(list(out.rglob("*.png"))) == 31

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 import threading
 import time
@@ -35,6 +36,7 @@ def cut_options(command):
     """The options every cutting command shares."""
     for option in reversed([
         click.option("-m", "--model", default=models.DEFAULT_MODEL, show_default=True, help="model name or path to an .onnx file"),
+        click.option("-x", "--extras", metavar="JSON", help='rembg\'s extras: {"model_path": "..."} runs that file as --model\'s kind'),
         precision_option,
         click.option("-om", "--only-mask", is_flag=True, help="write the alpha mask only"),
         click.option("-ppm", "--post-process-mask", is_flag=True, help="rembg's binary mask post-processing"),
@@ -79,16 +81,30 @@ def output_format(path: str, options: dict) -> str:
     return file_format
 
 
+def model_path_of(extras: str | None) -> str | None:
+    """The model file rembg's -x/--extras JSON names (rembg's custom sessions: -m u2net_custom -x
+    '{"model_path": ...}'), or None without extras."""
+    if extras is None:
+        return None
+    try:
+        values = json.loads(extras)
+    except json.JSONDecodeError as e:
+        raise Fail(f"-x/--extras is not JSON: {e}") from None
+    if not isinstance(values, dict) or set(values) != {"model_path"} or not isinstance(values["model_path"], str):
+        raise Fail('-x/--extras takes {"model_path": "/path/to/model.onnx"} only (rembg\'s other extras are for models cleancut does not run)')
+    return os.path.expanduser(values["model_path"])
+
+
 class Cutter:
     """bytes or an RGB array -> an image file in ``file_format`` (PNG: cleancut's encoder, at
     --compress-level) with the given options, on the model's session (loaded once) or one of its
     lanes (``session.lanes``)."""
 
-    def __init__(self, model, precision, file_format="PNG", **options) -> None:
+    def __init__(self, model, precision, extras=None, file_format="PNG", **options) -> None:
         from .session import session_for
 
         try:
-            self.session = session_for(model, precision)
+            self.session = session_for(model, precision, model_path_of(extras))
         except CleancutError as e:
             raise Fail(str(e)) from None
         self._format, self._keywords = file_format, remove_keywords(**options)
@@ -240,7 +256,7 @@ def _version(path: Path) -> tuple[int, int] | None:
     return status.st_mtime_ns, status.st_size
 
 
-def _cut_folder_with_ray(in_dir, out_dir, address, batch_size, workers, model, precision, **options):
+def _cut_folder_with_ray(in_dir, out_dir, address, batch_size, workers, model, precision, extras, **options):
     import ray
 
     from .ray import cut_files
@@ -249,8 +265,8 @@ def _cut_folder_with_ray(in_dir, out_dir, address, batch_size, workers, model, p
     if address:
         ray.init(address=address)
     options = remove_keywords(**options)
-    failures = cut_files([source for source, _ in pending], in_dir, out_dir, model=model, precision=precision, batch_size=batch_size,
-                         concurrency=workers, **options)
+    failures = cut_files([source for source, _ in pending], in_dir, out_dir, model=model, model_path=model_path_of(extras),
+                         precision=precision, batch_size=batch_size, concurrency=workers, **options)
     _report(len(pending) - len(failures), {**refused, **failures})
 
 

@@ -24,7 +24,8 @@ from .files import cut_outputs, write_atomically
 class Cutter:
     """The callable class for ``Dataset.map_batches``: loads the model once per actor."""
 
-    def __init__(self, root: str, out_dir: str, model: str = "u2netp", options: dict | None = None, precision: str = "fp32") -> None:
+    def __init__(self, root: str, out_dir: str, model: str = "u2netp", options: dict | None = None, precision: str = "fp32",
+                 model_path: str | None = None) -> None:
         import ray
 
         from .session import new_session
@@ -32,7 +33,7 @@ class Cutter:
         # The CPUs Ray gave this actor, not every core of the node: the node's other actors have
         # theirs (inside an actor the process may still run on all of them).
         cpus = ray.get_runtime_context().get_assigned_resources().get("CPU", 1)
-        self.session = new_session(model, precision=precision, threads=max(1, int(cpus)))
+        self.session = new_session(model, model_path=model_path, precision=precision, threads=max(1, int(cpus)))
         self.root, self.out_dir, self.options = Path(root), Path(out_dir), options or {}
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -55,6 +56,7 @@ def cut_files(
     out_dir: Path,
     *,
     model: str = "u2netp",
+    model_path: str | None = None,
     precision: str = "fp32",
     batch_size: int = 8,
     concurrency: int | None = None,
@@ -63,7 +65,7 @@ def cut_files(
 ) -> dict[str, str]:
     """Cut ``paths`` (all under ``root``) into ``out_dir`` (same tree, .png) with Ray Data.
     Returns {path: error message} for the files that failed, and for those that would share an
-    output file (not cut). Starts a local Ray if none is up. Each actor runs its network on its
+    output file (not cut). ``model_path``: a file run as ``model`` (new_session). Starts a local Ray if none is up. Each actor runs its network on its
     ``cpus_per_actor`` CPUs; ``concurrency`` actors (default: as many as the free CPUs allow,
     one CPU left for reading the files)."""
     import ray
@@ -80,7 +82,8 @@ def cut_files(
     actors = concurrency or max(1, (int(ray.available_resources().get("CPU", 2)) - 1) // cpus_per_actor)
     results = dataset.map_batches(
         Cutter,
-        fn_constructor_kwargs={"root": str(root), "out_dir": str(out_dir), "model": model, "options": options, "precision": precision},
+        fn_constructor_kwargs={"root": str(root), "out_dir": str(out_dir), "model": model, "options": options, "precision": precision,
+                               "model_path": model_path},
         batch_size=batch_size,
         concurrency=actors,
         num_cpus=cpus_per_actor,

@@ -213,8 +213,9 @@ def default_session() -> Session:
         return _default_sessions[models.DEFAULT_MODEL]
 
 
-def session_for(model: str | os.PathLike = models.DEFAULT_MODEL, precision: str = "fp32") -> Session:
-    """The shared default session, or a new one for another model or precision."""
-    if model == models.DEFAULT_MODEL and precision == "fp32":
+def session_for(model: str | os.PathLike = models.DEFAULT_MODEL, precision: str = "fp32",
+                model_path: str | os.PathLike | None = None) -> Session:
+    """The shared default session, or a new one for another model, file (new_session) or precision."""
+    if model == models.DEFAULT_MODEL and precision == "fp32" and model_path is None:
         return default_session()
-    return new_session(model, precision=precision)
+    return new_session(model, model_path=model_path, precision=precision)
