@@ -225,14 +225,6 @@ def conventions(name: str) -> Conventions:
     return CONVENTIONS.get(name, Conventions())
 
 
-def input_size(graph: Path, open_size: tuple[int, int]) -> tuple[int, int]:
-    """The (height, width) ``graph`` takes: its own where fixed, ``open_size`` where left open."""
-    import onnx
-
-    dims = onnx.load(os.fspath(graph)).graph.input[0].type.tensor_type.shape.dim[2:]
-    return tuple(d.dim_value if d.HasField("dim_value") else default for d, default in zip(dims, open_size))  # type: ignore[return-value]
-
-
 def default_model_path(download: bool = True, spec: ModelSpec = U2NETP) -> Path:
     """The cached default model, fetched (or re-fetched when corrupt) if ``download`` is allowed."""
     path = cache_dir() / f"{spec.name}.onnx"
