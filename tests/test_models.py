@@ -461,3 +461,12 @@ def test_rembg_models_that_are_not_saliency_maps_are_refused_by_name(home, tmp_p
     for name in models.NOT_SALIENCY:
         with pytest.raises(ModelError, match=f"rembg's '{name}' model is not one cleancut runs"):
             new_session(name, model_path=tmp_path / "any.onnx")
+
+
+def test_session_mean_and_std_override_the_names_conventions(home, tmp_path):
+    from cleancut.session import Session
+
+    path = constant_map_model(tmp_path / "isnet-general-use.onnx", (64, 64), np.zeros((1, 1, 64, 64), np.float32))
+    assert (Session(path, backend="onnxruntime-cpu").mean, Session(path, backend="onnxruntime-cpu").std) == ((0.5,) * 3, (1.0,) * 3)
+    chosen = Session(path, backend="onnxruntime-cpu", mean=(0.1, 0.2, 0.3), std=(2.0, 2.0, 2.0))
+    assert (chosen.mean, chosen.std, chosen.input_size) == ((0.1, 0.2, 0.3), (2.0, 2.0, 2.0), (64, 64))
