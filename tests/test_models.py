@@ -457,6 +457,11 @@ def test_rembg_model_names_bring_rembgs_input_and_output(home, tmp_path, name):
     assert np.abs(our_mask - their_mask).mean() <= 1.0
 
 
+def test_a_model_path_with_a_url_is_refused(home, tmp_path, model_path):
+    with pytest.raises(ModelError, match="not both"):
+        new_session("u2net_custom", model_path=model_path, url="http://127.0.0.1:9/u2net.onnx", md5=SPEC.md5)
+
+
 def test_rembg_models_that_are_not_saliency_maps_are_refused_by_name(home, tmp_path):
     for name in models.NOT_SALIENCY:
         with pytest.raises(ModelError, match=f"rembg's '{name}' model is not one cleancut runs"):

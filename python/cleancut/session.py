@@ -190,6 +190,8 @@ def new_session(
     models.conventions(os.fspath(model_name))  # a rembg model cleancut does not run is refused by name
     if model_path is None:
         name, path = models.resolve(model_name, url=url, md5=md5)
+    elif url is not None:
+        raise ModelError("give the model's file (model_path=) or its URL (url=), not both")
     else:
         name, path = os.fspath(model_name), models.resolve(model_path, md5=md5)[1]
     if threads is None and getattr(sess_opts, "intra_op_num_threads", 0) > 0:
