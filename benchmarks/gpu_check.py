@@ -31,8 +31,9 @@ def throughput(session) -> str:
 
 
 def shape_switch(session) -> str:
-    """The first batch-1 run after batch-8 runs, against a steady batch-1 run (H200, ORT CUDA:
-    0.5-1.8 s once per change of batch size, every change; H200 session 16)."""
+    """The first batch-1 run after batch-8 runs, against a steady batch-1 run. With one ORT session
+    for both sizes this was 0.5-1.8 s at every change (H200, session 16); with a session per batch
+    size (backends.GPU_SESSIONS) it should be near the steady time."""
     one = np.random.default_rng(0).standard_normal((1, 3, 320, 320)).astype(np.float32)
     eight = np.repeat(one, 8, axis=0)
 

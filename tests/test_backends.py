@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -308,6 +309,61 @@ def test_cuda_is_strict_fp32_unless_tf32_is_asked_for(graph, monkeypatch, name):
     assert provider == "CUDAExecutionProvider"
     assert options["use_tf32"] == ("1" if name.endswith("tf32") else "0")
     assert backends.FP32_OF.get(name, name) == "onnxruntime-cuda"
+
+
+@pytest.mark.filterwarnings("ignore:Specified provider")
+def test_an_onnxruntime_gpu_backend_keeps_a_session_per_batch_size(graph, monkeypatch):
+    """ONNX Runtime's CUDA convolutions build cuDNN's plans again at every change of input shape
+    (0.5-1.8 s at each change of batch size, H200): each size runs on a session of its own, up to
+    GPU_SESSIONS, and later sizes share the last one. Every session gives the same maps."""
+    import onnxruntime as ort
+
+    made = []
+    real_session = ort.InferenceSession
+
+    class OnGpu:
+        """A CPU session that reports the CUDA provider and records the batch sizes it ran."""
+
+        def __init__(self, *args, providers, **kwargs):
+            self._session, self.sizes = real_session(*args, providers=["CPUExecutionProvider"], **kwargs), []
+            made.append(self)
+
+        def get_providers(self):
+            return ["CUDAExecutionProvider", "CPUExecutionProvider"]
+
+        def __getattr__(self, name):
+            return getattr(self._session, name)
+
+        def run(self, outputs, feeds):
+            self.sizes.append(len(next(iter(feeds.values()))))
+            return self._session.run(outputs, feeds)
+
+    monkeypatch.setattr(ort, "get_available_providers", lambda: ["CUDAExecutionProvider", "CPUExecutionProvider"])
+    monkeypatch.setattr(ort, "InferenceSession", OnGpu)
+    backend = backends.load("onnxruntime-cuda", graph, 2)
+    assert len(made) == 1, "one session at load, so a provider that cannot start fails there"
+    one = np.random.default_rng(3).standard_normal((1, 3, 320, 320)).astype(np.float32)
+    expected = backend.infer(one)[0]
+    for size in (4, 1, 4, 2, 3, 5, 1, 2):
+        maps = backend.infer(np.repeat(one, size, axis=0))
+        assert maps.shape == (size, 320, 320) and np.abs(maps - expected).max() <= 1e-5
+    assert backends.GPU_SESSIONS == len(made) == 4
+    assert [session.sizes for session in made] == [[1, 1, 1], [4, 4], [2, 2], [3, 5]]
+
+
+def test_sessions_per_batch_size_are_made_once_by_threads_asking_together():
+    made = []
+
+    def make():
+        time.sleep(0.05)  # a session loads slowly: the others ask meanwhile
+        made.append(object())
+        return made[-1]
+
+    sessions = backends.PerBatchSize(make, 3)
+    with ThreadPoolExecutor(8) as callers:
+        got = list(callers.map(sessions.get, [1] * 8 + [16] * 8))
+    assert len(made) == 2 and got == [made[0]] * 8 + [made[1]] * 8
+    assert sessions.get(1) is sessions.first is made[0]
 
 
 def test_onnxruntime_cpu_holds_one_copy_of_the_activations(graph):

@@ -66,6 +66,10 @@ TIMED_RUNS = 5
 # threads only); fp32 is more than twice as slow as INT8 here.
 CONTENDER = 2.0
 CLEARLY_SLOWER = 1.25
+# ONNX Runtime's CUDA convolutions keep cuDNN's plans for the last input shape only and build them
+# again at every change of shape: 0.5-1.8 s at each change of batch size (H200, session 16). One
+# ORT session per batch size sees one shape each; sizes past this many share the last one made.
+GPU_SESSIONS = 4
 
 
 class BackendUnavailable(CleancutError):
@@ -134,19 +138,45 @@ class OrtBackend:
             providers = [provider]
         else:
             providers = [(provider, CUDA_OPTIONS.get(name, {})), "CPUExecutionProvider"]
-        self._session = ort.InferenceSession(os.fspath(graph), sess_options=options, providers=providers)
-        if self._session.get_providers()[0] != provider:
+        self._sessions = PerBatchSize(lambda: ort.InferenceSession(os.fspath(graph), sess_options=options, providers=providers),
+                                      1 if provider == "CPUExecutionProvider" else GPU_SESSIONS)
+        first = self._sessions.first
+        if first.get_providers()[0] != provider:
             # ORT lists GPU providers whose CUDA/cuDNN libraries then fail to load, and runs on the CPU.
             raise BackendUnavailable(f"{name} was asked for, but onnxruntime could not start {provider} and fell back to "
                                      "the CPU (see onnxruntime's log for the library that failed to load)")
         self.name = name
-        model_input = self._session.get_inputs()[0]
+        model_input = first.get_inputs()[0]
         self.input_name, self.input_shape = model_input.name, model_input.shape
         # Only the outputs the map needs: ORT can skip U²-Net's other heads.
-        self._outputs = [o.name for o in self._session.get_outputs()][: self._saliency.outputs]
+        self._outputs = [o.name for o in first.get_outputs()][: self._saliency.outputs]
 
     def infer(self, batch: np.ndarray) -> np.ndarray:
-        return self._saliency(self._session.run(self._outputs, {self.input_name: batch}))
+        return self._saliency(self._sessions.get(len(batch)).run(self._outputs, {self.input_name: batch}))
+
+
+class PerBatchSize:
+    """Up to ``limit`` runtime sessions from ``make``, one per batch size in the order the sizes
+    come; every size past them shares the last one made. ``first`` is made now, so a model or
+    provider that cannot load fails at once; it runs the first size asked for."""
+
+    def __init__(self, make: Callable[[], object], limit: int) -> None:
+        self._make, self._limit = make, limit
+        self._made = [make()]
+        self._by_size: dict[int, object] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def first(self):
+        return self._made[0]
+
+    def get(self, size: int):
+        with self._lock:  # held while a new session loads: once per size
+            if size not in self._by_size:
+                if self._by_size and len(self._made) < self._limit:
+                    self._made.append(self._make())
+                self._by_size[size] = self._made[-1]
+            return self._by_size[size]
 
 
 def cpu_has_bf16(core) -> bool:

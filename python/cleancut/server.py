@@ -193,7 +193,7 @@ def create_app(config: ServerConfig | None = None, session: Session | None = Non
             except Exception as e:
                 decoded.append(e)
         images = [d for d in decoded if not isinstance(d, BaseException)]
-        # A GPU network runs every batch at max_batch: each new shape cost ONNX Runtime CUDA 0.5-1.8 s.
+        # A GPU network runs every batch at max_batch: one shape, one ONNX Runtime session (backends.GPU_SESSIONS).
         saliency = iter(lane.predict(images, threads=None if alone else 1, pad_to=config.max_batch)) if images else iter(())
         results: list[bytes | BaseException] = []
         for job, pixels in zip(jobs, decoded):

@@ -141,8 +141,8 @@ class Session:
         """uint8 HxWx3|4 images -> float32 (N, H, W) saliency maps at the network's resolution.
         ``threads``: the cores preparing the network input may use (default: the session's).
         ``pad_to``: a GPU network runs at least this many images (zeros after the given ones), so
-        that a short last chunk keeps the shape: on ONNX Runtime CUDA every change of batch size
-        cost 0.5-1.8 s (H200). CPU networks take images one at a time and ignore it."""
+        that a short last chunk keeps the shape: each new batch size costs an ONNX Runtime GPU
+        backend a session (backends.GPU_SESSIONS). CPU networks take images one at a time and ignore it."""
         if isinstance(images, np.ndarray) and images.ndim != 4 or not isinstance(images, (Sequence, np.ndarray)) \
                 or not all(isinstance(pixels, np.ndarray) for pixels in images):
             raise InvalidInputError("Session.predict takes a list of uint8 HxWx3|4 arrays (cleancut.decode makes them); "
