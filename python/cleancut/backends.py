@@ -68,7 +68,8 @@ CONTENDER = 2.0
 CLEARLY_SLOWER = 1.25
 # ONNX Runtime's CUDA convolutions keep cuDNN's plans for the last input shape only and build them
 # again at every change of shape: 0.5-1.8 s at each change of batch size (H200, session 16). One
-# ORT session per batch size sees one shape each; sizes past this many share the last one made.
+# ORT session per batch size sees one shape each (and keeps a memory arena of its own); sizes past
+# this many share the last one made.
 GPU_SESSIONS = 4
 
 
