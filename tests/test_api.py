@@ -120,6 +120,47 @@ def test_return_types_follow_the_input(session):
     assert np.array_equal(np.asarray(Image.open(io.BytesIO(forced))), as_array)
 
 
+def colour_profiles() -> tuple[bytes, bytes]:
+    """An RGB ICC profile and a Lab one (made by littleCMS, no files)."""
+    from PIL import ImageCms
+
+    return tuple(ImageCms.ImageCmsProfile(ImageCms.createProfile(space)).tobytes() for space in ("sRGB", "LAB"))
+
+
+def icc_of(data: bytes) -> bytes | None:
+    return Image.open(io.BytesIO(data)).info.get("icc_profile")
+
+
+def test_a_cut_out_keeps_the_photos_rgb_colour_profile(session):
+    """A cut-out's pixels are the photo's, in the photo's colour space: it carries the photo's RGB
+    profile (PNG iCCP, PIL info), in remove() and remove_batch(), for every input kind that has one.
+    Masks, arrays and profiles of other colour spaces carry none; the pixels are the same either way."""
+    rgb, lab = colour_profiles()
+    photo = Image.fromarray(PHOTOS["chelsea"])
+    jpeg, png, webp = (png_bytes(photo, fmt, icc_profile=rgb) for fmt in ("JPEG", "PNG", "WEBP"))
+    plain = cleancut.remove(png_bytes(photo, "PNG"), session=session)
+    assert icc_of(plain) is None
+    for tagged in (jpeg, png, webp):
+        cut = cleancut.remove(tagged, session=session)
+        assert icc_of(cut) == rgb
+        assert icc_of(cleancut.remove(tagged, session=session, refine_foreground=True, bgcolor=(0, 0, 255, 255))) == rgb
+        assert icc_of(cleancut.remove(tagged, session=session, only_mask=True)) is None
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(cleancut.remove(png, session=session)))), np.asarray(Image.open(io.BytesIO(plain))))
+
+    as_pil = cleancut.remove(Image.open(io.BytesIO(jpeg)), session=session)
+    assert as_pil.info.get("icc_profile") == rgb and icc_of(png_bytes(as_pil)) == rgb, "Pillow writes it on save"
+    assert "icc_profile" not in cleancut.remove(Image.open(io.BytesIO(jpeg)), session=session, only_mask=True).info
+    assert "icc_profile" not in cleancut.remove(Image.open(io.BytesIO(png_bytes(photo, "JPEG"))), session=session).info
+
+    lab_tagged = png_bytes(photo, "JPEG", icc_profile=lab)
+    assert icc_of(lab_tagged) == lab and icc_of(cleancut.remove(lab_tagged, session=session)) is None, "not an RGB profile"
+    grey = png_bytes(photo.convert("L"), "PNG", icc_profile=rgb)
+    assert icc_of(cleancut.remove(grey, session=session)) is None, "a grey photo's profile does not describe RGB pixels"
+
+    batch = cleancut.remove_batch([jpeg, png_bytes(photo, "JPEG"), lab_tagged, Image.open(io.BytesIO(webp))], session=session)
+    assert [icc_of(batch[0]), icc_of(batch[1]), icc_of(batch[2]), batch[3].info.get("icc_profile")] == [rgb, None, None, rgb]
+
+
 def test_only_mask_bgcolor_and_premultiplied(session):
     image = PHOTOS["coffee"]
     mask = cleancut.remove(image, session=session, only_mask=True)
@@ -457,12 +498,12 @@ def test_remove_batch_spreads_images_over_the_cores_when_the_lanes_share_a_backe
     assert session.lanes(3) == [session] * 2
     decoded_on = set()
 
-    def decode(*args, **kwargs):
+    def decode_image(*args, **kwargs):
         decoded_on.add(threading.current_thread().name.split("_")[0])
         return real_decode(*args, **kwargs)
 
-    real_decode = api.decode
-    monkeypatch.setattr(api, "decode", decode)
+    real_decode = api.decode_image
+    monkeypatch.setattr(api, "decode_image", decode_image)
     items = [png_bytes(Image.fromarray(PHOTOS[name]), "JPEG") for name in ("coffee", "chelsea", "rocket", "astronaut", "retina")]
     expected = [cleancut.remove(item, session=session) for item in items]
     session._backend = BatchSizes(session.backend, session._backend)

@@ -168,6 +168,22 @@ def test_the_output_suffix_picks_the_format(photo, tmp_path):
         assert result.stderr.decode().count("\n") == 1 and not (tmp_path / name).exists()
 
 
+def test_outputs_keep_the_photos_colour_profile(tmp_path, model_path):
+    from PIL import ImageCms
+    from skimage import data
+
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    photo = tmp_path / "tagged.jpg"
+    Image.fromarray(data.coffee()[::2, ::2]).save(photo, icc_profile=profile)
+    for name in ("cut.png", "cut.webp", "cut.tif"):
+        assert run(photo, tmp_path / name).returncode == 0
+        with Image.open(tmp_path / name) as image:
+            assert image.info.get("icc_profile") == profile, name
+    assert run(photo, tmp_path / "mask.png", "-om").returncode == 0
+    with Image.open(tmp_path / "mask.png") as mask:
+        assert "icc_profile" not in mask.info
+
+
 def test_missing_input_file(tmp_path):
     result = run(tmp_path / "nope.jpg", tmp_path / "out.png")
     assert result.returncode == 1 and b"cannot read" in result.stderr

@@ -99,3 +99,20 @@ def test_a_forked_child_encodes_with_its_own_band_workers():
     _, status = os.waitpid(child, 0)
     assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, "the child hung or crashed"
     assert os.read(read_end, 16) == b"same"
+
+
+@pytest.mark.parametrize("file_format", ["PNG", "WEBP", "TIFF", "JPEG"])
+def test_an_rgb_colour_profile_is_written_and_a_mask_gets_none(file_format):
+    import cv2
+    from PIL import ImageCms
+
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    rgba = np.random.default_rng(5).integers(0, 256, (37, 53, 4), dtype=np.uint8)
+    rgba[..., 3] = 255  # JPEG takes opaque cut-outs only
+    written = encode.to_file_format(rgba, file_format, profile)
+    assert Image.open(io.BytesIO(written)).info.get("icc_profile") == profile
+    mask = encode.to_file_format(np.ascontiguousarray(rgba[..., 3]), file_format, profile)
+    assert "icc_profile" not in Image.open(io.BytesIO(mask)).info
+    if file_format == "PNG":  # libpng (OpenCV) checks the iCCP chunk and reads the same pixels
+        assert np.array_equal(cv2.imdecode(np.frombuffer(written, np.uint8), cv2.IMREAD_UNCHANGED)[..., [2, 1, 0, 3]], rgba)
+        assert written == encode.to_png(rgba, icc_profile=profile) and b"iCCP" not in encode.to_png(rgba)

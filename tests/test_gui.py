@@ -4,10 +4,11 @@ import os
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageCms
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 QtWidgets = pytest.importorskip("PySide6.QtWidgets")
+PROFILE = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()  # an RGB colour profile
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +34,7 @@ def test_drop_cut_compare_and_save(app, session, tmp_path):
     from cleancut.gui import MainWindow
 
     photo = tmp_path / "coffee.jpg"
-    Image.fromarray(data.coffee()).save(photo)
+    Image.fromarray(data.coffee()).save(photo, icc_profile=PROFILE)  # the saved cut-out keeps it
     window = MainWindow()
     window.resize(900, 700)
     window.show()
@@ -56,11 +57,12 @@ def test_drop_cut_compare_and_save(app, session, tmp_path):
     window.save_to(out)
     with Image.open(out) as saved:
         alpha = np.asarray(saved)[..., 3]
-        assert saved.mode == "RGBA" and saved.size == (600, 400)
+        assert saved.mode == "RGBA" and saved.size == (600, 400) and saved.info.get("icc_profile") == PROFILE
         assert alpha.min() == 0 and alpha.max() == 255
     window.save_to(tmp_path / "cut.webp")  # the format the name says, losslessly
     with Image.open(tmp_path / "cut.webp") as saved, Image.open(out) as png:
         assert saved.format == "WEBP" and np.array_equal(np.asarray(saved), np.asarray(png))
+        assert saved.info.get("icc_profile") == PROFILE
     window.save_to(tmp_path / "cut.jpg")  # a cut-out has transparency, which JPEG cannot hold
     assert "JPEG has no transparency" in window.status.text() and not (tmp_path / "cut.jpg").exists()
     window.close()
@@ -73,7 +75,7 @@ def test_folder_batch_with_progress_and_a_bad_file(app, session, tmp_path):
 
     folder = tmp_path / "shots"
     (folder / "sub").mkdir(parents=True)
-    Image.fromarray(data.coffee()[::4, ::4]).save(folder / "a.png")
+    Image.fromarray(data.coffee()[::4, ::4]).save(folder / "a.png", icc_profile=PROFILE)
     Image.fromarray(data.rocket()[::4, ::4]).save(folder / "sub" / "b.jpg")
     (folder / "broken.png").write_bytes(b"\x89PNG nope")
     for suffix in ("jpg", "webp"):  # both would be cut to c.png
@@ -86,9 +88,10 @@ def test_folder_batch_with_progress_and_a_bad_file(app, session, tmp_path):
     assert window.status.text() == "Cut 2 of 5 images, 3 failed"
     assert sum("c.jpg and c.webp would both be cut to c.png" in failure for failure in window.failures) == 2
     out = tmp_path / "shots-cutout"
-    for name in ("a.png", "sub/b.png"):
+    for name, profile in (("a.png", PROFILE), ("sub/b.png", None)):
         with Image.open(out / name) as image:
             assert image.mode == "RGBA" and set(np.unique(np.asarray(image)[..., 3])) <= {0, 255}
+            assert image.info.get("icc_profile") == profile
     assert not (out / "broken.png").exists() and not (out / "c.png").exists()
     window.save_to(tmp_path / "shots" / "a.png" / "inside-a-file.png")
     assert window.status.text().startswith("Could not save")

@@ -49,6 +49,18 @@ def test_upload_multipart_and_raw_body(server):
     assert np.array_equal(np.asarray(multipart), np.asarray(raw))
 
 
+def test_a_cut_out_keeps_the_uploads_colour_profile(server):
+    from PIL import ImageCms
+
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    buffer = io.BytesIO()
+    Image.open(io.BytesIO(photo_bytes(3, (90, 60), "JPEG"))).save(buffer, "JPEG", icc_profile=profile)
+    tagged = png(httpx.post(f"{server}/api/remove", content=buffer.getvalue(), headers={"content-type": "image/jpeg"}))
+    assert tagged.info.get("icc_profile") == profile
+    assert "icc_profile" not in png(httpx.post(f"{server}/api/remove", content=photo_bytes(3, (90, 60), "JPEG"))).info
+    assert "icc_profile" not in png(httpx.post(f"{server}/api/remove?om=1", content=buffer.getvalue())).info
+
+
 def test_rembg_form_names(server):
     data = photo_bytes(2)
     mask = png(httpx.post(f"{server}/api/remove", files={"file": ("a.png", data, "image/png")}, data={"om": "true"}))

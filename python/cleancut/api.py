@@ -12,7 +12,7 @@ import numpy as np
 from PIL import Image
 
 from . import compose, encode, refine
-from .decode import DEFAULT_MAX_PIXELS, decode
+from .decode import DEFAULT_MAX_PIXELS, Decoded, decode_image
 from .errors import InvalidInputError, checked_number
 from .pools import KeptPool
 from .session import Session, default_session
@@ -132,19 +132,20 @@ def finish(pixels: np.ndarray, saliency: np.ndarray, options: CutOptions) -> np.
     return alpha if options.only_mask else _cutout(pixels, alpha, colours, options)
 
 
-def finish_png(pixels: np.ndarray, saliency: np.ndarray, options: CutOptions, parallel: bool = True) -> bytes:
-    """Like ``finish`` but straight to PNG, composing band by band (no full-size RGBA copy);
-    ``parallel``: bands on every core (see ``encode.png_from_rows``)."""
+def finish_png(image: Decoded, saliency: np.ndarray, options: CutOptions, parallel: bool = True) -> bytes:
+    """Like ``finish`` but straight to PNG (tagged with the image's colour profile), composing band
+    by band (no full-size RGBA copy); ``parallel``: bands on every core (see ``encode.png_from_rows``)."""
+    pixels, profile = image.pixels, image.icc_profile
     alpha, colours = refined(pixels, saliency, options)
     level = options.compress_level
     if options.only_mask:
         return encode.to_png(alpha, level, parallel)
     if colours is not None or options.refine_foreground:  # edge colours look across rows: one full-size pass
-        return encode.to_png(_cutout(pixels, alpha, colours, options), level, parallel)
+        return encode.to_png(_cutout(pixels, alpha, colours, options), level, parallel, profile)
     return encode.png_from_rows(
         *alpha.shape, 4,
         lambda top, bottom: compose.cutout(pixels[top:bottom], alpha[top:bottom], options.bgcolor, options.premultiplied, options.keep_hidden),
-        level, parallel=parallel,
+        level, parallel=parallel, icc_profile=profile,
     )
 
 
@@ -185,7 +186,10 @@ def remove(
     ``refine_foreground``; ``vitmatte`` is refused) and return types.
 
     bytes -> PNG bytes, PIL image -> PIL image, ndarray -> ndarray (HxWx4, or HxW with
-    ``only_mask``). The alpha is U²-Net's soft saliency map. ``alpha_matting=True`` re-estimates
+    ``only_mask``). The alpha is U²-Net's soft saliency map. A cut-out keeps the photo's RGB colour
+    profile (ICC), as PNG's iCCP chunk or the PIL image's ``info["icc_profile"]``: its pixels are
+    the photo's, in the photo's colour space (rembg drops it, and a Display P3 photo's cut-out then
+    looks duller than the photo). ``alpha_matting=True`` re-estimates
     the edge band at full resolution from the photo (trimap from rembg's thresholds, then a guided
     filter) and corrects the edge colours. cleancut's own keywords: ``refine_foreground`` (take the
     old background's colour out of soft edge pixels: no halo),
@@ -202,13 +206,13 @@ def remove(
         putalpha, compress_level, decontaminate, vitmatte, vitmatte_model,
     )
     session = _session(session)
-    pixels = decode(data, max_pixels=max_pixels, max_side=max_side)
-    saliency = session.predict([pixels])[0]
+    image = decode_image(data, max_pixels=max_pixels, max_side=max_side)
+    saliency = session.predict([image.pixels])[0]
     if force_return_bytes or isinstance(data, (bytes, bytearray, memoryview)):
-        return finish_png(pixels, saliency, options)
-    result = finish(pixels, saliency, options)
+        return finish_png(image, saliency, options)
+    result = finish(image.pixels, saliency, options)
     if isinstance(data, Image.Image):
-        return encode.to_pil(result)
+        return encode.to_pil(result, image.icc_profile)
     return result
 
 
@@ -261,11 +265,11 @@ def remove_batch(
     # hand-offs (2048²: 68 vs 65 ms per image).
     one_at_a_time = len(lanes) == 1 and batch_size == 1
 
-    def output(item: Input, pixels: np.ndarray, saliency: np.ndarray) -> bytes | Image.Image | np.ndarray:
+    def output(item: Input, image: Decoded, saliency: np.ndarray) -> bytes | Image.Image | np.ndarray:
         if force_bytes or isinstance(item, (bytes, bytearray, memoryview)):
-            return finish_png(pixels, saliency, cut, parallel=one_at_a_time)
-        result = finish(pixels, saliency, cut)
-        return encode.to_pil(result) if isinstance(item, Image.Image) else result
+            return finish_png(image, saliency, cut, parallel=one_at_a_time)
+        result = finish(image.pixels, saliency, cut)
+        return encode.to_pil(result, image.icc_profile) if isinstance(item, Image.Image) else result
 
     # One whole pipeline (decode, infer, refine, encode) per lane: while one lane decodes or
     # encodes, another infers. Chunks are taken in order; after a failure only earlier chunks
@@ -275,9 +279,9 @@ def remove_batch(
     failures: dict[int, BaseException] = {}
     lock = threading.Lock()
 
-    def decoded(index: int) -> np.ndarray:
+    def decoded(index: int) -> Decoded:
         try:
-            return decode(items[index], max_pixels=max_pixels, max_side=max_side)
+            return decode_image(items[index], max_pixels=max_pixels, max_side=max_side)
         except InvalidInputError as e:  # say which of the many images it is
             raise type(e)(f"item {index}: {e}") from e
 
@@ -291,7 +295,7 @@ def remove_batch(
             try:
                 images = list(each(decoded, range(start, start + len(chunk))))
                 # one lane's prepare on one core (the others use the rest); a GPU network gets whole chunks
-                saliency = lane.predict(images, threads=1 if len(lanes) > 1 else None, pad_to=batch_size)
+                saliency = lane.predict([image.pixels for image in images], threads=1 if len(lanes) > 1 else None, pad_to=batch_size)
                 results[start : start + len(chunk)] = list(each(output, chunk, images, saliency))
             except Exception as e:  # re-raised below, in item order
                 with lock:

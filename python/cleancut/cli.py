@@ -111,14 +111,14 @@ class Cutter:
 
     def __call__(self, data, lane=None) -> bytes:
         from .api import remove
-        from .decode import decode
+        from .decode import decode_image
 
         session, keywords = lane or self.session, self._keywords
         if self._format == "PNG":
             return remove(data, session=session, force_return_bytes=True, **keywords)
         # remove() returns an array for an array; decoded as remove() decodes bytes, downscaling included
-        pixels = decode(data, max_pixels=keywords["max_pixels"], max_side=keywords["max_side"])
-        return to_file_format(remove(pixels, session=session, **keywords), self._format)
+        image = decode_image(data, max_pixels=keywords["max_pixels"], max_side=keywords["max_side"])
+        return to_file_format(remove(image.pixels, session=session, **keywords), self._format, image.icc_profile)
 
 
 def write_output(path: Path, data: bytes, force: bool) -> None:

@@ -2,6 +2,9 @@
 
 The pixel count is checked from the header before any decoding. EXIF orientation is applied;
 palette, grey, CMYK and 16-bit modes become 8-bit RGB(A); GIFs and other animations give frame 0.
+An RGB colour profile (ICC) the image carries comes with its pixels (``decode_image``), which keep
+its colour space, so the cut-out can be tagged with it: a Display P3 photo's cut-out left untagged
+is read as sRGB, its colours duller than the photo's.
 Upright RGB JPEGs (most photos) are decoded by libjpeg-turbo straight into a NumPy array
 (``simplejpeg``): the same pixels as Pillow's decoder, without Pillow's copy out of its own buffer.
 """
@@ -10,6 +13,7 @@ from __future__ import annotations
 
 import io
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -24,6 +28,28 @@ from .errors import ImageDecodeError, ImageTooLargeError, InvalidInputError, che
 DEFAULT_MAX_PIXELS = 100_000_000
 
 _ALPHA_MODES = {"RGBA", "LA", "PA", "RGBa", "La"}
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """An image's uint8 RGB(A) pixels and the RGB colour profile (ICC bytes) they are in; None:
+    none given, so sRGB."""
+
+    pixels: np.ndarray
+    icc_profile: bytes | None = None
+
+
+_RGB_MODES = {"RGB", "RGBA", "RGBa", "RGBX", "P", "PA"}
+
+
+def rgb_profile(image: Image.Image) -> bytes | None:
+    """The image's ICC profile where both are RGB, else None: a grey, CMYK or Lab profile no longer
+    describes the pixels once they are converted to RGB (nor an RGB one a grey image's)."""
+    profile = image.info.get("icc_profile")
+    if image.mode in _RGB_MODES and isinstance(profile, bytes) and len(profile) >= 128 and profile[36:40] == b"acsp" \
+            and profile[16:20] == b"RGB ":
+        return profile
+    return None
 
 
 def check_size(width: int, height: int, max_pixels: int) -> None:
@@ -146,36 +172,47 @@ def decode(
     max_side: int | None = None,
 ) -> np.ndarray:
     """Any supported input -> uint8 RGB or RGBA pixels, downscaled to ``max_side`` if given."""
+    return decode_image(data, max_pixels, max_side).pixels
+
+
+def decode_image(
+    data: bytes | bytearray | memoryview | Image.Image | np.ndarray,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_side: int | None = None,
+) -> Decoded:
+    """``decode``, with the image's RGB colour profile (arrays have none)."""
     checked_number("max_pixels", max_pixels, 1)
     if max_side is not None:
         checked_number("max_side", max_side, 1)
     if isinstance(data, (bytes, bytearray, memoryview)):
         data = bytes(data)
         image = _open(data, max_pixels)
+        profile = rgb_profile(image)
         target = _fit(image.width, image.height, max_side)
         if simplejpeg is not None and target is None and image.format == "JPEG" and image.mode == "RGB" and _upright(image):
             pixels = _decode_jpeg(data)
             if pixels is not None:
-                return pixels
+                return Decoded(pixels, profile)
         image, target = _orient(_load(image, target), target)
     elif isinstance(data, Image.Image):
         check_size(data.width, data.height, max_pixels)
+        profile = rgb_profile(data)
         image, target = _orient(_load(data), _fit(data.width, data.height, max_side))
     elif isinstance(data, np.ndarray):
         if data.ndim not in (2, 3):
             raise InvalidInputError(f"arrays must be HxW or HxWxC, got {data.ndim}-D shape {data.shape}")
         check_size(data.shape[1], data.shape[0], max_pixels)
-        pixels = _from_array(data)
+        pixels, profile = _from_array(data), None
         target = _fit(pixels.shape[1], pixels.shape[0], max_side)
         if target is None:
-            return pixels
+            return Decoded(pixels)
         image = Image.fromarray(pixels)
     else:
         raise InvalidInputError(f"cannot remove the background of a {type(data).__name__}: pass bytes, a PIL image or a NumPy array")
     image = _to_8bit_rgb(image)
     if target is not None and target != image.size:
         image = image.resize(target, Image.Resampling.LANCZOS, reducing_gap=3.0)
-    return _pixels(image)
+    return Decoded(_pixels(image), profile)
 
 
 def _pixels(image: Image.Image, band: int = 256) -> np.ndarray:

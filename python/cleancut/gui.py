@@ -73,7 +73,7 @@ class CutJob(QRunnable):
 
     def run(self) -> None:
         from .api import remove
-        from .decode import decode
+        from .decode import decode_image
         from .encode import to_png
 
         for index, path in enumerate(self.paths):
@@ -82,11 +82,11 @@ class CutJob(QRunnable):
             try:
                 if path in self.refused:
                     raise InvalidInputError(self.refused[path])
-                pixels = decode(path.read_bytes())
-                result = remove(pixels, **self.options)
+                image = decode_image(path.read_bytes())
+                result = remove(image.pixels, **self.options)
                 if self.outputs is not None:
-                    write_atomically(self.outputs[path], to_png(result))
-                self.signals.done.emit(path, (pixels, result))
+                    write_atomically(self.outputs[path], to_png(result, icc_profile=image.icc_profile))
+                self.signals.done.emit(path, (image, result))
             except (CleancutError, OSError) as e:
                 self.signals.done.emit(path, e)
             self.signals.progress.emit(index + 1, len(self.paths))
@@ -103,6 +103,7 @@ class MainWindow(QMainWindow):
         self.signals.progress.connect(self._progress)
         self.background: QColor | None = None
         self.result: np.ndarray | None = None
+        self.profile: bytes | None = None  # the photo's colour profile, saved with the cut-out
         self.failures: list[str] = []
         self.batch_total = 0  # images in the folder being cut; 0 when cutting a single image
         self.jobs: list[CutJob] = []
@@ -173,7 +174,7 @@ class MainWindow(QMainWindow):
             self.status.setText("Nothing to save yet")
             return
         try:
-            write_atomically(Path(path), to_file_format(self.result, format_for(str(path))))
+            write_atomically(Path(path), to_file_format(self.result, format_for(str(path)), self.profile))
         except (CleancutError, OSError) as e:
             self.status.setText(f"Could not save {path}: {getattr(e, 'strerror', None) or e}")
             return
@@ -184,9 +185,9 @@ class MainWindow(QMainWindow):
             self.failures.append(f"{path.name}: {outcome}")
             self.status.setText(f"Could not cut {path.name}: {outcome}")
             return
-        pixels, result = outcome
-        self.result = result
-        self.view.original, self.view.result = to_qimage(pixels), to_qimage(result)
+        image, result = outcome
+        self.result, self.profile = result, image.icc_profile
+        self.view.original, self.view.result = to_qimage(image.pixels), to_qimage(result)
         self.view.update()
         self.save_button.setEnabled(True)
         if not self.batch_total:

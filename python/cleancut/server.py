@@ -28,7 +28,7 @@ from . import __version__, _native, compose
 from .api import CutOptions, finish_png
 from .batching import MicroBatcher, QueueFullError
 from .cache import ResultCache, content_key
-from .decode import DEFAULT_MAX_PIXELS, decode
+from .decode import DEFAULT_MAX_PIXELS, decode_image
 from .encode import DEFAULT_COMPRESS_LEVEL
 from .errors import ImageTooLargeError, InvalidInputError
 from .session import Session, default_session
@@ -189,19 +189,19 @@ def create_app(config: ServerConfig | None = None, session: Session | None = Non
         decoded: list[Any] = []
         for job in jobs:
             try:
-                decoded.append(decode(job.data, max_pixels=config.max_pixels, max_side=job.max_side))
+                decoded.append(decode_image(job.data, max_pixels=config.max_pixels, max_side=job.max_side))
             except Exception as e:
                 decoded.append(e)
-        images = [d for d in decoded if not isinstance(d, BaseException)]
+        pixels = [d.pixels for d in decoded if not isinstance(d, BaseException)]
         # A GPU network runs every batch at max_batch: one shape, one ONNX Runtime session (backends.GPU_SESSIONS).
-        saliency = iter(lane.predict(images, threads=None if alone else 1, pad_to=config.max_batch)) if images else iter(())
+        saliency = iter(lane.predict(pixels, threads=None if alone else 1, pad_to=config.max_batch)) if pixels else iter(())
         results: list[bytes | BaseException] = []
-        for job, pixels in zip(jobs, decoded):
-            if isinstance(pixels, BaseException):
-                results.append(pixels)
+        for job, image in zip(jobs, decoded):
+            if isinstance(image, BaseException):
+                results.append(image)
                 continue
             try:
-                results.append(finish_png(pixels, next(saliency), job.options, parallel=alone))
+                results.append(finish_png(image, next(saliency), job.options, parallel=alone))
             except Exception as e:
                 results.append(e)
         return results
