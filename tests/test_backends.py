@@ -366,6 +366,22 @@ def test_sessions_per_batch_size_are_made_once_by_threads_asking_together():
     assert sessions.get(1) is sessions.first is made[0]
 
 
+def test_a_session_per_batch_size_that_cannot_load_is_shared_with_a_warning(caplog):
+    made = []
+
+    def make():
+        if len(made) == 2:
+            raise RuntimeError("out of GPU memory")
+        made.append(object())
+        return made[-1]
+
+    sessions = backends.PerBatchSize(make, 4)
+    with caplog.at_level(logging.WARNING, logger="cleancut.backends"):
+        assert [sessions.get(size) for size in (1, 8, 16, 32, 1)] == [made[0], made[1], made[1], made[1], made[0]]
+    assert len(made) == 2 and "batch size 16 (out of GPU memory); it shares one with size 8" in caplog.text
+    assert caplog.text.count("cannot load") == 1, "not tried again for every new size"
+
+
 def test_onnxruntime_cpu_holds_one_copy_of_the_activations(graph):
     # u2netp at batch 4: ~0.86 GB of activations; ORT's memory pattern used to add a second copy.
     script = f"""

@@ -175,7 +175,12 @@ class PerBatchSize:
         with self._lock:  # held while a new session loads: once per size
             if size not in self._by_size:
                 if self._by_size and len(self._made) < self._limit:
-                    self._made.append(self._make())
+                    try:
+                        self._made.append(self._make())
+                    except Exception as e:  # no GPU memory left for another, say: the sizes share the last one
+                        self._limit = len(self._made)
+                        log.warning("cannot load another session for batch size %d (%s); it shares one with size %s",
+                                    size, e, ", ".join(str(s) for s, made in self._by_size.items() if made is self._made[-1]))
                 self._by_size[size] = self._made[-1]
             return self._by_size[size]
 
