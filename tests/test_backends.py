@@ -382,6 +382,31 @@ def test_a_session_per_batch_size_that_cannot_load_is_shared_with_a_warning(capl
     assert caplog.text.count("cannot load") == 1, "not tried again for every new size"
 
 
+@pytest.mark.filterwarnings("ignore:Specified provider")
+def test_tensorrt_keeps_its_engines_and_falls_back_to_cuda(graph, monkeypatch, tmp_path):
+    """TensorRT builds an engine per session (minutes for big models): cached under the cleancut
+    cache for the next process; the nodes it cannot take run on strict-fp32 CUDA, not the CPU.
+    (No TensorRT here: the providers asked for are recorded.)"""
+    import onnxruntime as ort
+
+    asked = []
+    real_session = ort.InferenceSession
+
+    def recording_session(*args, providers, **kwargs):
+        asked.append(providers)
+        return real_session(*args, providers=["CPUExecutionProvider"], **kwargs)
+
+    monkeypatch.setenv("CLEANCUT_HOME", str(tmp_path))
+    monkeypatch.setattr(ort, "get_available_providers", lambda: ["TensorrtExecutionProvider", "CPUExecutionProvider"])
+    monkeypatch.setattr(ort, "InferenceSession", recording_session)
+    with pytest.raises(backends.BackendUnavailable, match="fell back to the CPU"):
+        backends.load("onnxruntime-tensorrt", graph, 2)
+    (tensorrt, options), (cuda, cuda_options), cpu = asked[0]
+    assert (tensorrt, cuda, cpu) == ("TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider")
+    assert options["trt_engine_cache_enable"] == "1" and options["trt_engine_cache_path"] == str(tmp_path / "tensorrt")
+    assert cuda_options["use_tf32"] == "0"
+
+
 def test_onnxruntime_cpu_holds_one_copy_of_the_activations(graph):
     # u2netp at batch 4: ~0.86 GB of activations; ORT's memory pattern used to add a second copy.
     script = f"""

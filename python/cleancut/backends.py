@@ -137,6 +137,13 @@ class OrtBackend:
             # ms/image). No measurable speed change at batch 1.
             options.enable_mem_pattern = False
             providers = [provider]
+        elif name == "onnxruntime-tensorrt":
+            # TensorRT builds an engine per session and shape; kept on disk, later processes load it.
+            # What TensorRT cannot take runs on CUDA (strict fp32), not on the CPU.
+            engines = str(models.cache_dir() / "tensorrt")
+            providers = [(provider, {"trt_engine_cache_enable": "1", "trt_engine_cache_path": engines,
+                                     "trt_timing_cache_enable": "1", "trt_timing_cache_path": engines}),
+                         ("CUDAExecutionProvider", CUDA_OPTIONS["onnxruntime-cuda"]), "CPUExecutionProvider"]
         else:
             providers = [(provider, CUDA_OPTIONS.get(name, {})), "CPUExecutionProvider"]
         self._sessions = PerBatchSize(lambda: ort.InferenceSession(os.fspath(graph), sess_options=options, providers=providers),
