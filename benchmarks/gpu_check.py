@@ -23,11 +23,26 @@ def images_per_second(session, batch_size, seconds=0.5):
     return runs * batch_size / elapsed
 
 
+def gpu_memory() -> str:
+    """The GPU memory this process holds, as nvidia-smi reports it (ONNX Runtime keeps a memory
+    arena per session, and GPU backends hold a session per batch size: backends.GPU_SESSIONS)."""
+    import os
+    import subprocess
+
+    try:
+        lines = subprocess.run(["nvidia-smi", "--query-compute-apps=pid,used_memory", "--format=csv,noheader,nounits"],
+                               capture_output=True, text=True, timeout=20).stdout.splitlines()
+    except (OSError, subprocess.TimeoutExpired):
+        return "GPU memory: nvidia-smi did not answer"
+    held = [line.split(",")[1].strip() for line in lines if line.split(",")[0].strip() == str(os.getpid())]
+    return f"GPU memory held: {held[0] if held else '?'} MiB"
+
+
 def throughput(session) -> str:
     single = images_per_second(session, 1)
     batched = {size: images_per_second(session, size) for size in (4, 8, 16, 32, 64)}
     return f"{single:.1f} img/s at batch 1, " + ", ".join(
-        f"{rate:.1f} at batch {size} ({rate / single:.2f}x)" for size, rate in batched.items()) + " (target >= 3x)"
+        f"{rate:.1f} at batch {size} ({rate / single:.2f}x)" for size, rate in batched.items()) + f" (target >= 3x); {gpu_memory()}"
 
 
 def shape_switch(session) -> str:
@@ -50,7 +65,8 @@ def shape_switch(session) -> str:
         for _ in range(3):
             session.infer(eight)
         switches.append(ms(one))
-    return f"batch 1 steady {steady:.1f} ms, first batch 1 after batch 8: " + ", ".join(f"{t:.1f}" for t in switches) + " ms"
+    return (f"batch 1 steady {steady:.1f} ms, first batch 1 after batch 8: " + ", ".join(f"{t:.1f}" for t in switches)
+            + f" ms; {gpu_memory()}")
 
 
 def masks(session, photos) -> list[np.ndarray]:
