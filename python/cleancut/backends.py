@@ -60,10 +60,12 @@ PROVIDER_BACKENDS = {"TensorrtExecutionProvider": "onnxruntime-tensorrt", "CUDAE
                      "OpenVINOExecutionProvider": "openvino-cpu", "CPUExecutionProvider": "onnxruntime-cpu"}
 TIMED_RUNS = 5
 # Thread counts below all: a backend this much slower than the fastest on all threads is not timed
-# on fewer, and a count whose first run is CLEARLY_SLOWER than the backend's best is not timed
-# further. The first session here (2 cores, 4 backends) took 6.8 s timing every count of every
-# backend fully, 4.3-4.4 s with the one-run check, 3.5-3.8 s with both (2.7-2.9 s timing all
-# threads only); fp32 is more than twice as slow as INT8 here.
+# on fewer. A count whose first run is CLEARLY_SLOWER than the backend's best, or a backend whose
+# first run is that much slower than the fastest so far, is not timed further. The first session
+# here (2 cores, 4 backends) took 6.8 s timing every count of every backend fully, 4.3-4.4 s with
+# the one-run check on counts, 3.5-3.8 s with CONTENDER too, 2.3-3.0 s with the check on backends
+# as well (2.7-2.9 s timing all threads only, every backend in full); fp32 is more than twice as
+# slow as INT8 here.
 CONTENDER = 2.0
 CLEARLY_SLOWER = 1.25
 # ONNX Runtime's CUDA convolutions keep cuDNN's plans for the last input shape only and build them
@@ -372,23 +374,28 @@ def thread_settings(threads: int) -> list[int]:
 def measure(graph: Path, threads: int, open_size: tuple[int, int], names: list[str] | None = None) -> list[Timing]:
     """Time each backend (default: the fp32 ones) per image (per_image_ms) on an image of the size
     the network takes (``open_size`` where the graph leaves it open); unavailable ones are listed
-    with the reason. Every backend is timed on ``threads``; a CPU backend less than CONTENDER times
-    as slow as the fastest is then timed on half as many threads while that is faster: one
-    inference need not gain from every core of a large machine."""
+    with the reason. Every backend is timed on ``threads``, the reduced-precision variants first
+    (the most reduced first: usually the fastest), and one CLEARLY_SLOWER than the fastest so far
+    on its first run is judged on that run. A CPU backend less than CONTENDER times as slow as the
+    fastest is then timed on half as many threads while that is faster: one inference need not
+    gain from every core of a large machine."""
 
     def timed(name: str, count: int, best: float | None = None) -> Timing:
         backend = load(name, graph, count, open_size)
         batch = np.random.default_rng(0).standard_normal((1, 3, *network_size(backend.input_shape, open_size))).astype(np.float32)
-        # One run tells a clearly slower thread count (2 cores, one thread: 1.66-1.82x).
+        # One run tells a clearly slower backend or thread count (2 cores: fp32 2.2-2.5x INT8; one
+        # thread 1.66-1.82x two).
         ms = per_image_ms(backend, count, batch, rounds=1) if best is not None else None
         if ms is None or ms < CLEARLY_SLOWER * best:
-            ms = per_image_ms(backend, count, batch)
-        return Timing(name, ms, threads=count)
+            return Timing(name, per_image_ms(backend, count, batch), threads=count)
+        return Timing(name, ms, "one run: clearly slower", threads=count)
 
-    table = []
-    for name in names or candidates():
+    table: list[Timing] = []
+    names = names or candidates()
+    for name in [*reversed([n for n in REDUCED if n in names]), *[n for n in names if n not in REDUCED]]:
+        fastest = min((t.median_ms for t in table if t.median_ms is not None), default=None)
         try:
-            table.append(timed(name, threads))
+            table.append(timed(name, threads, fastest))
         except BackendUnavailable as e:
             log.info("backend skipped: %s", e)
             table.append(Timing(name, None, str(e)))
