@@ -135,7 +135,7 @@ def test_cpu_backends_are_timed_on_fewer_threads_while_that_is_faster(graph, tmp
 def test_backends_clearly_slower_than_the_fastest_so_far_are_judged_on_one_run(graph, monkeypatch):
     """The reduced-precision variants are timed first, the most reduced first; then a backend whose
     first run is CLEARLY_SLOWER than the fastest so far is not timed further (the first session here
-    took 2.3-3.0 s instead of 3.5-3.6). One that is not clearly slower is timed in full."""
+    took 2.3-3.0 s instead of 3.4-3.7). One that is not clearly slower is timed in full."""
     per_image = {"openvino-cpu-int8": 40.0, "openvino-cpu-bf16": 60.0, "onnxruntime-cpu": 100.0, "openvino-cpu": 45.0}
     runs = []
     monkeypatch.setattr(backends, "load", lambda name, graph, threads, size: _TimedBackend(name, threads))
