@@ -392,15 +392,18 @@ def measure(graph: Path, threads: int, open_size: tuple[int, int], names: list[s
 
     table: list[Timing] = []
     names = names or candidates()
+
+    def fastest() -> float | None:
+        return min((t.median_ms for t in table if t.median_ms is not None), default=None)
+
     for name in [*reversed([n for n in REDUCED if n in names]), *[n for n in names if n not in REDUCED]]:
-        fastest = min((t.median_ms for t in table if t.median_ms is not None), default=None)
         try:
-            table.append(timed(name, threads, fastest))
+            table.append(timed(name, threads, fastest()))
         except BackendUnavailable as e:
             log.info("backend skipped: %s", e)
             table.append(Timing(name, None, str(e)))
-    fastest = min((t.median_ms for t in table if t.median_ms is not None), default=None)
-    for first in [t for t in table if t.median_ms is not None and runs_on_cpu(t.backend) and t.median_ms < CONTENDER * fastest]:
+    on_all_threads = fastest()
+    for first in [t for t in table if t.median_ms is not None and runs_on_cpu(t.backend) and t.median_ms < CONTENDER * on_all_threads]:
         best = first.median_ms
         for count in thread_settings(threads)[1:]:
             table.append(timed(first.backend, count, best))
